@@ -1,0 +1,98 @@
+"""Argument parsing for main.py: subcommands, shared render flags, one-line usage errors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+DEMO_SCENE = "scenes/demo.toml"
+DEMO_OUTPUT = "out/demo.mp4"
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Usage mistakes are bad input too: one line on stderr, exit 2."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        print(f"moviola: error: {self.prog}: {message} (see --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def size_argument(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT like 1280x720, got {text!r}") from None
+    if not (16 <= width <= 8192 and 16 <= height <= 8192):
+        raise argparse.ArgumentTypeError(f"size must be between 16 and 8192 pixels per side, got {text!r}")
+    return width, height
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
+    return value
+
+
+def _add_render_flags(parser: argparse.ArgumentParser, out_required: bool) -> None:
+    parser.add_argument("--out", required=out_required,
+                        help="a .mp4/.mov/.mkv file (H.264) or a directory for numbered PNGs")
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument("--frames", type=positive_int, help="number of frames to render")
+    length.add_argument("--seconds", type=positive_float, help="length to render, in seconds")
+    parser.add_argument("--fps", type=positive_float, default=None, help="frames per second (default: the scene's, else 24)")
+    parser.add_argument("--size", type=size_argument, default=(1280, 720), help="WIDTHxHEIGHT (default 1280x720)")
+    parser.add_argument("--camera", help="render through this camera instead of following the shots")
+    parser.add_argument("--start", type=float, default=0.0, help="scene time of the first frame, in seconds")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from engine.cli import bench_command, play_command, render_command, view_command
+
+    parser = OneLineParser(prog="main.py", description="Moviola: real-time previs and virtual production.")
+    parser.set_defaults(handler=render_command.run_main_job)
+    commands = parser.add_subparsers(dest="command", parser_class=OneLineParser)
+
+    play = commands.add_parser("play", help="play a scene in a window")
+    play.add_argument("scene")
+    play.add_argument("--size", type=size_argument, default=(1280, 720))
+    play.add_argument("--camera")
+    play.add_argument("--quit-after", type=positive_float, help="close after this many seconds (tests, demos)")
+    play.add_argument("--screenshot", help="save the last frame shown to this PNG when closing")
+    play.set_defaults(handler=play_command.run)
+
+    render = commands.add_parser("render", help="render a scene headless to a video or PNGs")
+    render.add_argument("scene")
+    _add_render_flags(render, out_required=True)
+    render.set_defaults(handler=render_command.run)
+
+    view = commands.add_parser("view", help="look at a model file: auto-framed, lit, animated")
+    view.add_argument("asset")
+    view.add_argument("--clip", help="animation clip name (default: the first)")
+    _add_render_flags(view, out_required=False)
+    view.add_argument("--quit-after", type=positive_float, help="window only: close after this many seconds")
+    view.set_defaults(handler=view_command.run)
+
+    bench = commands.add_parser("bench", help="measure the engine against its baselines")
+    bench.add_argument("target", choices=["ecs", "render"])
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument("--entities", type=positive_int, default=None)
+    bench.set_defaults(handler=bench_command.run)
+    return parser
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)

@@ -1,0 +1,35 @@
+#!/usr/bin/env python3
+"""Moviola command line: play, render, view and bench.
+
+    python main.py                     the demo: a window if there is a display, else out/demo.mp4
+    python main.py play SCENE          interactive playback in a window
+    python main.py render SCENE --out PATH [--frames N | --seconds S] [--fps F] [--size WxH] [--camera NAME] [--start T]
+    python main.py view ASSET [--clip NAME] [render flags]   any glTF/GLB/VRM/OBJ/PLY/STL
+    python main.py bench ecs|render [--json]
+
+Bad input (missing or malformed files, invalid scene values) prints one line
+naming the file and the problem and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    from engine.cli.arguments import parse_arguments
+    from engine.errors import InputError
+
+    args = parse_arguments(argv)
+    try:
+        return args.handler(args)
+    except InputError as error:
+        print(f"moviola: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("moviola: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
