@@ -103,3 +103,15 @@ def test_failed_render_keeps_existing_output(scene, tmp_path):
     result = run_main("render", scene, "--out", out, "--frames", 2, "--camera", "nobody")
     assert result.returncode == 2
     assert out.read_bytes() == b"previous good render"
+
+
+@pytest.mark.skipif(not __import__("shutil").which("xvfb-run"), reason="xvfb-run not installed (apt-get install xvfb)")
+def test_play_window_under_xvfb(scene, tmp_path):
+    shot = tmp_path / "window.png"
+    env = dict(os.environ, MOVIOLA_NO_PROGRESS="1")
+    result = subprocess.run(["xvfb-run", "-a", sys.executable, str(ROOT / "main.py"), "play", str(scene), "--size", "320x180",
+                             "--quit-after", "2", "--screenshot", str(shot)], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    image = np.asarray(Image.open(shot))
+    assert image.shape == (180, 320, 3) and image.std() > 5

@@ -1,0 +1,100 @@
+"""Instanced mesh draws: one draw call per batch per pass.
+
+The colour pass shades with mesh.vert + mesh.frag into the HDR target; the
+shadow pass reuses mesh.vert (DEPTH_ONLY) so skinning and morphs deform the
+caster exactly as the visible mesh.
+"""
+
+from __future__ import annotations
+
+import moderngl
+
+from engine.assets.model import Material, TextureImage
+from engine.render import bindings
+from engine.render.draw_list import PassInstances, PreparedBatch
+from engine.render.gpu_cache import GpuCache
+from engine.render.render_stats import RenderStats
+from engine.render.shader_library import ShaderLibrary, ShaderProgram
+
+
+class MeshPass:
+    def __init__(self, ctx: moderngl.Context, shaders: ShaderLibrary, cache: GpuCache):
+        self.ctx = ctx
+        self.shaders = shaders
+        self.cache = cache
+
+    def draw_shadow_casters(self, prepared: list[PreparedBatch], stats: RenderStats) -> None:
+        """Into the bound shadow framebuffer; both faces, so open meshes still cast."""
+        self.ctx.disable(moderngl.CULL_FACE)
+        for item in prepared:
+            if item.shadow.count:
+                defines = {**item.variant_defines, "DEPTH_ONLY": 1}
+                if item.batch.material.alpha_mode != "OPAQUE":
+                    defines["ALPHA_MASK"] = 1
+                self._draw(self.shaders.program("mesh.vert", "shadow.frag", defines), item, item.shadow, stats)
+
+    def draw_opaque(self, prepared: list[PreparedBatch], stats: RenderStats) -> None:
+        for item in prepared:
+            if not item.blended and item.color.count:
+                self._draw_shaded(item, stats)
+
+    def draw_blended(self, prepared: list[PreparedBatch], framebuffer: moderngl.Framebuffer, stats: RenderStats) -> None:
+        """Back to front over the opaque scene, testing but not writing depth."""
+        blended = [item for item in prepared if item.blended and item.color.count]
+        if not blended:
+            return
+        self.ctx.enable(moderngl.BLEND)
+        self.ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
+        framebuffer.depth_mask = False
+        for item in sorted(blended, key=lambda item: -item.view_distance):
+            self._draw_shaded(item, stats)
+        framebuffer.depth_mask = True
+        self.ctx.disable(moderngl.BLEND)
+
+    def _draw_shaded(self, item: PreparedBatch, stats: RenderStats) -> None:
+        material = item.batch.material
+        if material.double_sided:
+            self.ctx.disable(moderngl.CULL_FACE)
+        else:
+            self.ctx.enable(moderngl.CULL_FACE)
+        defines = item.variant_defines
+        if material.alpha_mode == "MASK":
+            defines = {**defines, "ALPHA_MASK": 1}
+        self._draw(self.shaders.program("mesh.vert", "mesh.frag", defines), item, item.color, stats)
+
+    def _draw(self, program: ShaderProgram, item: PreparedBatch, instances: PassInstances, stats: RenderStats) -> None:
+        _bind_material(program, item.batch.material, item.batch.textures, self.cache)
+        program.set_uniforms(instances.deform_uniforms)
+        if item.gpu.morph_deltas is not None:
+            item.gpu.morph_deltas.use(bindings.MORPH_DELTAS_UNIT)
+        vertex_array = item.slot.vertex_array(program, item.gpu, instances.buffers)
+        vertex_array.render(moderngl.TRIANGLES, instances=instances.count)
+        stats.count_draw(item.gpu.index_count // 3 * instances.count)
+
+
+def _bind_material(program: ShaderProgram, material: Material, textures: list[TextureImage], cache: GpuCache) -> None:
+    def bind(index: int | None, unit: int) -> bool:
+        present = index is not None and 0 <= index < len(textures)
+        (cache.texture(textures[index]) if present else cache.white_texture).use(unit)
+        return present
+
+    bind(material.base_color_texture, bindings.BASE_COLOR_UNIT)
+    bind(material.metallic_roughness_texture, bindings.METALLIC_ROUGHNESS_UNIT)
+    has_normal_texture = bind(material.normal_texture, bindings.NORMAL_UNIT)
+    has_occlusion_texture = bind(material.occlusion_texture, bindings.OCCLUSION_UNIT)
+    bind(material.emissive_texture, bindings.EMISSIVE_UNIT)
+    program.set_uniforms(
+        {
+            "u_base_color_factor": tuple(float(c) for c in material.base_color[:4]),
+            "u_metallic_factor": float(material.metallic),
+            "u_roughness_factor": float(material.roughness),
+            "u_normal_scale": float(material.normal_scale),
+            "u_occlusion_strength": float(material.occlusion_strength) if has_occlusion_texture else 0.0,
+            "u_emissive_factor": tuple(float(c) for c in material.emissive[:3]),
+            "u_alpha_blend": material.alpha_mode == "BLEND",
+            # Blended surfaces cast shadows where they are mostly opaque.
+            "u_alpha_cutoff": float(material.alpha_cutoff) if material.alpha_mode == "MASK" else 0.5,
+            "u_has_normal_texture": has_normal_texture,
+            "u_unlit": bool(material.unlit),
+        }
+    )
