@@ -81,12 +81,12 @@ def make_full_asset() -> ModelAsset:
         Material("glass", alpha_mode="BLEND"),
     ]
     nodes = [
-        Node("root", children=[1, 4, 5], translation=np.array([1, 2, 3], np.float32),
+        Node("root", children=[1, 5], translation=np.array([1, 2, 3], np.float32),
              rotation=np.array([0, 0.70710677, 0, 0.70710677], np.float32), scale=np.array([2, 2, 2], np.float32)),
         Node("hips", parent=0, children=[2], translation=np.array([0, 1, 0], np.float32)),
         Node("spine", parent=1, children=[3], translation=np.array([0, 0.5, 0], np.float32)),
         Node("head", parent=2, translation=np.array([0, 0.5, 0], np.float32)),
-        Node("body", parent=0, mesh=0, skin=0, weights=np.array([0.25, 0.5], np.float32)),
+        Node("body", mesh=0, skin=0, weights=np.array([0.25, 0.5], np.float32)),  # skinned: a scene root
         Node("cam", parent=0, camera=1, translation=np.array([0, 1, 5], np.float32)),
     ]
     inverse_binds = np.tile(np.eye(4, dtype=np.float32), (2, 1, 1))
@@ -98,18 +98,20 @@ def make_full_asset() -> ModelAsset:
         AnimationChannel(2, "rotation", "STEP", times, rotations),
         AnimationChannel(3, "scale", "CUBICSPLINE", times, rng.normal(size=(3, 3, 3)).astype(np.float32)),
         AnimationChannel(4, "weights", "LINEAR", times, rng.random((3, 2)).astype(np.float32)),
+    ])
+    blink = AnimationClip("blink", [
         AnimationChannel(4, "weights", "CUBICSPLINE", times, rng.random((3, 3, 2)).astype(np.float32)),
     ])
     return ModelAsset(
         path="in-memory",
         nodes=nodes,
-        roots=[0],
+        roots=[0, 4],
         meshes=[Mesh("body", [_quad_primitive(rng), _big_primitive()],
                      default_weights=np.array([0.1, 0.9], np.float32), target_names=["smile", "blink"])],
         materials=materials,
         textures=textures,
         skins=[Skin("skin", np.array([1, 2], np.int32), inverse_binds, skeleton=1)],
-        animations=[clip],
+        animations=[clip, blink],
         cameras=[CameraDef("persp", yfov=0.9, aspect=1.5, znear=0.1, zfar=200.0),
                  CameraDef("ortho", type="orthographic", xmag=2.0, ymag=1.0, znear=0.01, zfar=50.0)],
         humanoid_bones={"hips": 1, "spine": 2, "head": 3},
@@ -139,7 +141,8 @@ def test_pygltflib_reads_every_feature(written):
     blob = gltf.binary_blob() if path.suffix == ".glb" else gltf.get_data_from_buffer_uri(gltf.buffers[0].uri)
     assert gltf.asset.version == "2.0"
     assert [n.name for n in gltf.nodes] == [n.name for n in asset.nodes]
-    assert gltf.nodes[0].children == [1, 4, 5] and gltf.nodes[0].scale == [2, 2, 2]
+    assert gltf.nodes[0].children == [1, 5] and gltf.nodes[0].scale == [2, 2, 2]
+    assert gltf.scenes[0].nodes == [0, 4]
 
     mesh = gltf.meshes[0]
     assert mesh.extras == {"targetNames": ["smile", "blink"]}
@@ -169,7 +172,7 @@ def test_pygltflib_reads_every_feature(written):
                                   asset.skins[0].inverse_bind_matrices)
     animation = gltf.animations[0]
     assert animation.extras == {"speed": 1.5}
-    cubic_weights = _pygltf_array(gltf, blob, animation.samplers[4].output)
+    cubic_weights = _pygltf_array(gltf, blob, gltf.animations[1].samplers[0].output)
     assert cubic_weights.shape == (3 * 3 * 2,)  # keys x (in, value, out) x targets
     assert gltf.cameras[1].orthographic.zfar == 50.0 and gltf.cameras[0].perspective.aspectRatio == 1.5
     assert gltf.extras == {"humanoidBones": {"head": 3, "hips": 1, "spine": 2}}
@@ -208,8 +211,12 @@ def test_loader_round_trip(written):
     skin = loaded.skins[0]
     np.testing.assert_array_equal(skin.joints, [1, 2])
     np.testing.assert_array_equal(skin.inverse_bind_matrices, asset.skins[0].inverse_bind_matrices)
-    for got, want in zip(loaded.animations[0].channels, asset.animations[0].channels):
+    got_channels = [c for clip in loaded.animations for c in clip.channels]
+    want_channels = [c for clip in asset.animations for c in clip.channels]
+    assert len(got_channels) == len(want_channels)
+    for got, want in zip(got_channels, want_channels):
         assert (got.node, got.path, got.interpolation) == (want.node, want.path, want.interpolation)
+        np.testing.assert_allclose(got.times, want.times)
         np.testing.assert_allclose(got.values, want.values, atol=1e-6)
     assert [c.type for c in loaded.cameras] == ["perspective", "orthographic"]
     assert loaded.cameras[0].aspect == pytest.approx(1.5)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.assets.model import GL_NEAREST, Material, ModelAsset, Mesh, Primitive, TextureImage
+from engine.assets.model import GL_NEAREST, Material, Mesh, ModelAsset, Primitive, TextureImage
 from engine.render.frame import DrawBatch, RenderFrame
 from engine.render.offscreen import OffscreenTarget
 from engine.render.renderer import Renderer
@@ -90,14 +90,20 @@ def test_point_light_brightens_the_floor_within_its_range(renderer, target):
 def test_srgb_textures_are_decoded_before_lighting(renderer, target):
     quad = screen_quad()
     unlit = Material(name="unlit", base_color_texture=0, unlit=True)
-    as_srgb = center_pixel(render(renderer, target, quad_frame(quad, unlit, [solid_texture((128, 128, 128, 255), srgb=True)])))
-    as_linear = center_pixel(render(renderer, target, quad_frame(quad, unlit, [solid_texture((128, 128, 128, 255), srgb=False)])))
+    as_srgb = center_pixel(
+        render(renderer, target, quad_frame(quad, unlit, [solid_texture((128, 128, 128, 255), srgb=True)]))
+    )
+    as_linear = center_pixel(
+        render(renderer, target, quad_frame(quad, unlit, [solid_texture((128, 128, 128, 255), srgb=False)]))
+    )
     assert (as_linear - as_srgb).min() > 30  # sRGB 0.5 is linear 0.21: much darker
 
 
 def test_alpha_mask_cuts_out_and_blend_mixes(renderer, target):
     quad = screen_quad()
-    background = center_pixel(render(renderer, target, quad_frame(quad, Material(base_color=np.zeros(4, np.float32), alpha_mode="BLEND"), [])))
+    background = center_pixel(
+        render(renderer, target, quad_frame(quad, Material(base_color=np.zeros(4, np.float32), alpha_mode="BLEND"), []))
+    )
     red = np.array([1.0, 0.0, 0.0, 1.0], np.float32)
     opaque = center_pixel(render(renderer, target, quad_frame(quad, Material(base_color=red, unlit=True), [])))
     masked = Material(base_color=red, unlit=True, alpha_mode="MASK", alpha_cutoff=0.5, base_color_texture=0)
@@ -117,8 +123,9 @@ def test_normal_map_green_tilts_towards_the_top_of_the_image(renderer, target, w
     quad = screen_quad()
     if with_tangents:
         quad.tangents = np.tile(np.array([1, 0, 0, 1], np.float32), (4, 1))
-    normal_mapped = Material(base_color=np.array([0.8, 0.8, 0.8, 1.0], np.float32), metallic=0.0, roughness=1.0,
-                             normal_texture=0)
+    normal_mapped = Material(
+        base_color=np.array([0.8, 0.8, 0.8, 1.0], np.float32), metallic=0.0, roughness=1.0, normal_texture=0
+    )
 
     def brightness(tilt_rgb) -> float:
         frame = quad_frame(quad, normal_mapped, [solid_texture((*tilt_rgb, 255), srgb=False)])

@@ -2,9 +2,11 @@
 real GL driver and compared with tests/golden/*.png.
 
 Regenerate the references with MOVIOLA_UPDATE_GOLDEN=1 (then look at them).
-The tolerance absorbs rasteriser/driver rounding, not visible changes: the
-mean difference must stay under 1 grey level and 99.5% of channel values
-within 16 levels.
+The tolerance absorbs rasteriser/driver rounding (other Mesa versions, CPU
+vector widths), not visible changes: the mean difference must stay under
+0.75 levels of 255 and 99.5% of channel values within 16 levels. A moved
+object, a changed light or a missing shadow fails it; pixel-level claims
+(shadows darken, normal maps tilt the right way) live in test_render_features.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from engine.render.renderer import Renderer
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 SIZE = (256, 160)
-MEAN_TOLERANCE = 1.0
+MEAN_TOLERANCE = 0.75
 PERCENTILE = 99.5
 PERCENTILE_TOLERANCE = 16
 
@@ -32,8 +34,12 @@ PERCENTILE_TOLERANCE = 16
 # ----------------------------------------------------------------- scene parts
 def camera(eye, target, size=SIZE, fov_degrees=40.0) -> ViewParams:
     eye = np.asarray(eye, np.float64)
-    view = pyrr.matrix44.create_look_at(eye, np.asarray(target, np.float64), np.array([0.0, 1.0, 0.0]), dtype=np.float32)
-    projection = pyrr.matrix44.create_perspective_projection(fov_degrees, size[0] / size[1], 0.1, 200.0, dtype=np.float32)
+    view = pyrr.matrix44.create_look_at(
+        eye, np.asarray(target, np.float64), np.array([0.0, 1.0, 0.0]), dtype=np.float32
+    )
+    projection = pyrr.matrix44.create_perspective_projection(
+        fov_degrees, size[0] / size[1], 0.1, 200.0, dtype=np.float32
+    )
     return ViewParams(view=view, projection=projection, position=eye.astype(np.float32), near=0.1, far=200.0)
 
 
@@ -70,7 +76,9 @@ def cylinder(radius: float, height: float, rings: int = 16, segments: int = 24) 
     normals = np.stack([x, np.zeros_like(x), z], axis=-1).reshape(-1, 3)
     positions = np.stack([x * radius, y, z * radius], axis=-1).reshape(-1, 3)
     return Primitive(
-        positions=positions.astype(np.float32), indices=_grid_indices(rings, segments), normals=normals.astype(np.float32)
+        positions=positions.astype(np.float32),
+        indices=_grid_indices(rings, segments),
+        normals=normals.astype(np.float32),
     )
 
 
@@ -109,7 +117,10 @@ def flat_normals(positions: np.ndarray, indices: np.ndarray) -> np.ndarray:
 
 def material(name: str, rgb, metallic: float = 0.0, roughness: float = 0.5, double_sided: bool = False) -> Material:
     return Material(
-        name=name, base_color=np.array([*rgb, 1.0], np.float32), metallic=metallic, roughness=roughness,
+        name=name,
+        base_color=np.array([*rgb, 1.0], np.float32),
+        metallic=metallic,
+        roughness=roughness,
         double_sided=double_sided,
     )
 
@@ -121,8 +132,12 @@ def sphere_scene() -> RenderFrame:
         view=camera([2.6, 1.8, 3.6], [0.0, 0.6, 0.0]),
         batches=[
             DrawBatch(sphere, material("clay", (0.75, 0.18, 0.12), roughness=0.35), [], translation(0, 0.8, 0)[None]),
-            DrawBatch(sphere, material("gold", (1.0, 0.78, 0.34), metallic=1.0, roughness=0.25), [],
-                      (np.diag([0.5, 0.5, 0.5, 1.0]).astype(np.float32) @ translation(1.5, 0.4, -0.6))[None]),
+            DrawBatch(
+                sphere,
+                material("gold", (1.0, 0.78, 0.34), metallic=1.0, roughness=0.25),
+                [],
+                (np.diag([0.5, 0.5, 0.5, 1.0]).astype(np.float32) @ translation(1.5, 0.4, -0.6))[None],
+            ),
         ],
     )
 
@@ -144,7 +159,15 @@ def skinned_scene() -> RenderFrame:
     palettes = np.stack([two_bone_palettes(0.0), two_bone_palettes(60.0)])
     return RenderFrame(
         view=camera([0.0, 1.6, 5.2], [0.0, 1.0, 0.0]),
-        batches=[DrawBatch(tube, material("rubber", (0.2, 0.45, 0.8), roughness=0.45, double_sided=True), [], models, joint_palettes=palettes)],
+        batches=[
+            DrawBatch(
+                tube,
+                material("rubber", (0.2, 0.45, 0.8), roughness=0.45, double_sided=True),
+                [],
+                models,
+                joint_palettes=palettes,
+            )
+        ],
     )
 
 
@@ -162,8 +185,16 @@ def morph_scene() -> RenderFrame:
     return RenderFrame(
         view=camera([1.2, 2.2, 4.4], [0.0, 0.6, 0.0]),
         lights=LightParams(sun_direction=np.array([-0.5, -1.0, -0.6], np.float32)),
-        batches=[DrawBatch(cube, material("plaster", (0.8, 0.8, 0.78), roughness=0.6), [], models,
-                           morph_weights=weights, tints=tints)],
+        batches=[
+            DrawBatch(
+                cube,
+                material("plaster", (0.8, 0.8, 0.78), roughness=0.6),
+                [],
+                models,
+                morph_weights=weights,
+                tints=tints,
+            )
+        ],
         ground=GroundParams(grid_spacing=0.5),
     )
 

@@ -66,9 +66,16 @@ def test_skinned_and_morphed_instances_are_one_draw_per_pass(renderer, target):
     frame = RenderFrame(
         view=camera([0.0, 6.0, 10.0], [0.0, 0.0, -20.0], SIZE, 60.0),
         batches=[
-            DrawBatch(tube, material("tube", (0.3, 0.5, 0.8)), [], grid_of_matrices(count, 0.9), joint_palettes=palettes),
-            DrawBatch(cube, material("cube", (0.8, 0.5, 0.3)), [], grid_of_matrices(count, 0.9) @ translation(0.4, 0, 0),
-                      morph_weights=weights),
+            DrawBatch(
+                tube, material("tube", (0.3, 0.5, 0.8)), [], grid_of_matrices(count, 0.9), joint_palettes=palettes
+            ),
+            DrawBatch(
+                cube,
+                material("cube", (0.8, 0.5, 0.3)),
+                [],
+                grid_of_matrices(count, 0.9) @ translation(0.4, 0, 0),
+                morph_weights=weights,
+            ),
         ],
     )
     renderer.render(frame, target.framebuffer, SIZE)
@@ -79,8 +86,40 @@ def test_skinned_and_morphed_instances_are_one_draw_per_pass(renderer, target):
 def test_instances_outside_the_view_are_culled(renderer, target):
     cube = box(0.5)
     models = np.stack([translation(0.0, 0.5, 0.0), translation(0.0, 0.5, 40.0)])  # the second is behind the camera
-    frame = RenderFrame(view=camera([0.0, 2.0, 6.0], [0.0, 0.5, 0.0], SIZE), batches=[DrawBatch(cube, material("c", (1, 1, 1)), [], models)])
+    frame = RenderFrame(
+        view=camera([0.0, 2.0, 6.0], [0.0, 0.5, 0.0], SIZE),
+        batches=[DrawBatch(cube, material("c", (1, 1, 1)), [], models)],
+    )
     frame.lights.sun_shadows = False
     renderer.render(frame, target.framebuffer, SIZE)
     ground_triangles = 2
     assert renderer.stats.triangles == ground_triangles + 12  # one cube of two
+
+
+def test_instance_storage_grows_without_breaking_vertex_arrays(gl_ctx, renderer, target):
+    """A batch that starts small and grows (orphaned buffers, a larger palette
+    texture) must look exactly like the same frame on a fresh renderer."""
+    tube = cylinder(0.1, 1.0, rings=4, segments=8)
+    tube.joints = np.tile(np.array([0, 1, 0, 0], np.uint16), (tube.vertex_count, 1))
+    upper = (tube.positions[:, 1] > 0.5).astype(np.float32)
+    tube.weights = np.stack([1 - upper, upper, 0 * upper, 0 * upper], axis=1)
+    tube_material = material("tube", (0.3, 0.5, 0.8))
+    view = camera([0.0, 6.0, 10.0], [0.0, 0.0, -20.0], SIZE, 60.0)
+
+    def frame(count: int) -> RenderFrame:
+        bends = np.linspace(0.0, 90.0, count)
+        palettes = np.stack([two_bone_palettes(float(b)) for b in bends])
+        return RenderFrame(
+            view=view,
+            batches=[DrawBatch(tube, tube_material, [], grid_of_matrices(count, 0.5), joint_palettes=palettes)],
+        )
+
+    renderer.render(frame(3), target.framebuffer, SIZE)
+    renderer.render(frame(5_000), target.framebuffer, SIZE)
+    grown = target.read_rgb()
+    fresh = Renderer(gl_ctx)
+    try:
+        fresh.render(frame(5_000), target.framebuffer, SIZE)
+        np.testing.assert_array_equal(grown, target.read_rgb())
+    finally:
+        fresh.release()

@@ -32,7 +32,12 @@ vec4 tint() { return u_tint * SCALE; }
 @pytest.fixture
 def shader_dir(tmp_path):
     (tmp_path / "lib").mkdir()
-    for name, text in {"quad.vert": VERTEX, "quad.frag": FRAGMENT, "common.glsl": COMMON, "lib/tint.glsl": TINT}.items():
+    for name, text in {
+        "quad.vert": VERTEX,
+        "quad.frag": FRAGMENT,
+        "common.glsl": COMMON,
+        "lib/tint.glsl": TINT,
+    }.items():
         (tmp_path / name).write_text(text)
     return tmp_path
 

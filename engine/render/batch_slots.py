@@ -68,7 +68,11 @@ class BatchSlot:
             return cached[1]
         if cached is not None:
             cached[1].release()
-        content = [*primitive.vertex_buffers, (instances.models, "16f/i", "a_model"), (instances.tints, "4f/i", "a_tint")]
+        content = [
+            *primitive.vertex_buffers,
+            (instances.models, "16f/i", "a_model"),
+            (instances.tints, "4f/i", "a_tint"),
+        ]
         # skip_errors: variants drop attributes they do not read (the shadow pass ignores normals).
         vertex_array = self.ctx.vertex_array(
             program.program, content, primitive.index_buffer, index_element_size=4, skip_errors=True

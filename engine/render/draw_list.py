@@ -75,7 +75,9 @@ def collect_batches(batches: list[DrawBatch], cache: GpuCache, slots: BatchSlots
             defines["MORPH"] = 1
         centers, radii = _world_spheres(batch, gpu, skinned)
         collected.append(
-            PreparedBatch(batch, gpu, slot, defines, centers, radii, PassInstances(slot.color), PassInstances(slot.shadow))
+            PreparedBatch(
+                batch, gpu, slot, defines, centers, radii, PassInstances(slot.color), PassInstances(slot.shadow)
+            )
         )
     return collected
 
@@ -131,7 +133,9 @@ def spheres_in_frustum(centers: np.ndarray, radii: np.ndarray, planes: np.ndarra
     return np.all(distances >= -radii[:, None], axis=1)
 
 
-def _upload_pass(item: PreparedBatch, instances: PassInstances, order: np.ndarray, instance_data: InstanceDataTexture) -> None:
+def _upload_pass(
+    item: PreparedBatch, instances: PassInstances, order: np.ndarray, instance_data: InstanceDataTexture
+) -> None:
     batch = item.batch
     instances.count = int(order.size)
     if not order.size:

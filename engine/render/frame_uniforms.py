@@ -43,7 +43,7 @@ def pack_frame_uniforms(
     u["view_proj"] = view_proj
     u["inverse_view_proj"] = np.linalg.inv(view_proj.astype(np.float64))
     u["light_view_proj"] = np.eye(4, dtype=np.float32) if light_view_proj is None else light_view_proj
-    u["camera_position"] = (*view.position[:3], view.exposure)
+    u["camera_position"][:3] = view.position[:3]
 
     to_sun = -np.asarray(lights.sun_direction, np.float64)
     to_sun /= max(np.linalg.norm(to_sun), 1e-9)
@@ -57,5 +57,7 @@ def pack_frame_uniforms(
     count = min(len(lights.point_positions), MAX_POINT_LIGHTS)
     u["point_position_range"][:count, :3] = lights.point_positions[:count]
     u["point_position_range"][:count, 3] = lights.point_ranges[:count] if len(lights.point_ranges) else 0.0
-    u["point_radiance"][:count, :3] = lights.point_colors[:count] * np.asarray(lights.point_intensities[:count])[:, None]
+    u["point_radiance"][:count, :3] = (
+        lights.point_colors[:count] * np.asarray(lights.point_intensities[:count])[:, None]
+    )
     u["light_counts"] = (count, 0, 0, 0)

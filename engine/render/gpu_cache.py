@@ -137,9 +137,7 @@ class GpuCache:
     def _upload_texture(self, image: TextureImage) -> moderngl.Texture:
         pixels = np.ascontiguousarray(image.pixels, dtype=np.uint8)
         height, width = pixels.shape[:2]
-        texture = self.ctx.texture(
-            (width, height), 4, pixels, internal_format=GL_SRGB8_ALPHA8 if image.srgb else None
-        )
+        texture = self.ctx.texture((width, height), 4, pixels, internal_format=GL_SRGB8_ALPHA8 if image.srgb else None)
         if image.min_filter in _MIPMAP_MIN_FILTERS:
             texture.build_mipmaps()
         texture.filter = (image.min_filter, image.mag_filter)

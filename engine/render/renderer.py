@@ -3,8 +3,9 @@
 Per frame:
   1. upload instance data (matrices, tints, joint palettes, morph weights),
   2. sun shadow map (casters, one instanced draw per batch),
-  3. HDR scene into a multisampled RGBA16F target: sky, ground, opaque and
-     masked batches, then blended batches back to front,
+  3. HDR scene into a multisampled RGBA16F target: opaque and masked
+     batches (front to back), ground, sky behind them, then blended batches
+     back to front,
   4. per-sample resolve + ACES tonemap + sRGB into the caller's framebuffer
      (through FXAA when MSAA is unavailable), then the HUD text.
 The renderer works with any moderngl context (window or headless) and never
@@ -53,7 +54,9 @@ class Renderer:
         shadow_map_size: int = 2048,
         hud_font_size: int = 14,
     ):
-        """`fxaa=None` enables FXAA only when the driver offers no MSAA."""
+        """`msaa_samples` is clamped to what the driver offers; `fxaa=None` turns
+        FXAA on exactly when that leaves no MSAA (e.g. `msaa_samples=1`, which
+        on llvmpipe roughly halves the frame time at 720p)."""
         self.ctx = ctx
         self.samples = usable_msaa_samples(ctx, msaa_samples)
         self.shaders = ShaderLibrary(ctx, shader_dir, FIXED_BINDINGS)
@@ -76,7 +79,10 @@ class Renderer:
         started = time.perf_counter()
         ctx = self.ctx
         stats = self.stats = RenderStats()
-        hdr = self._hdr_target((int(viewport_size[0]), int(viewport_size[1])))
+        size = (int(viewport_size[0]), int(viewport_size[1]))
+        if size[0] <= 0 or size[1] <= 0:  # a minimised window
+            return
+        hdr = self._hdr_target(size)
         camera_position = np.asarray(frame.view.position, np.float32)
 
         prepared = collect_batches(frame.batches, self.cache, self._slots)
@@ -90,8 +96,12 @@ class Renderer:
         self._frame_uniform_buffer.bind_to_uniform_block(bindings.FRAME_UNIFORMS_BINDING)
         self._instance_data.texture.use(bindings.INSTANCE_DATA_UNIT)
 
+        # Whatever else drew with this context may have left other state behind.
         ctx.enable(moderngl.DEPTH_TEST)
         ctx.disable(moderngl.BLEND)
+        ctx.depth_func = "<"
+        ctx.front_face = "ccw"
+        ctx.cull_face = "back"
         if light_view_proj is not None:
             self._shadow_map.framebuffer.use()
             ctx.viewport = (0, 0, self._shadow_map.size, self._shadow_map.size)
@@ -104,10 +114,10 @@ class Renderer:
         hdr.framebuffer.use()
         ctx.viewport = (0, 0, *hdr.size)
         hdr.framebuffer.clear(depth=1.0)
-        self._environment.draw_sky(stats)
+        self._meshes.draw_opaque(prepared, stats)
         if frame.ground is not None:
             self._environment.draw_ground(frame.ground, camera_position, stats)
-        self._meshes.draw_opaque(prepared, stats)
+        self._environment.draw_sky(hdr.framebuffer, stats)
         self._meshes.draw_blended(prepared, hdr.framebuffer, stats)
 
         self._post.run(hdr, frame.view.exposure, fbo, stats)
@@ -125,8 +135,19 @@ class Renderer:
 
     # ------------------------------------------------------------- resources
     def reload_shaders(self) -> ReloadReport:
-        """Hot reload: recompile changed shader files; broken edits keep the old program."""
-        return self.shaders.reload_changed()
+        """Hot reload: recompile changed shader files; broken edits keep the old program.
+
+        Calling this switches the renderer to live-editing mode: from then on a
+        shader variant that fails to compile skips its batches (reported here)
+        instead of raising out of `render`."""
+        meshes = self._meshes
+        meshes.skip_broken_variants = True
+        report = self.shaders.reload_changed()
+        if report.reloaded or report.errors:
+            meshes.broken_variants.clear()  # files changed: retry them
+        report.errors.extend(meshes.unreported_errors)
+        meshes.unreported_errors.clear()
+        return report
 
     def release_assets(self, primitives: Iterable[Primitive] = (), textures: Iterable[TextureImage] = ()) -> None:
         """Free GPU resources of unloaded model data (they are re-uploaded if drawn again)."""

@@ -181,7 +181,10 @@ class ShaderLibrary:
 
     # ----------------------------------------------------------------- internal
     def _build(self, vertex: str, fragment: str, defines: tuple) -> tuple[moderngl.Program, dict[Path, float]]:
-        stages = {"vertex_shader": self.expand(vertex, dict(defines)), "fragment_shader": self.expand(fragment, dict(defines))}
+        stages = {
+            "vertex_shader": self.expand(vertex, dict(defines)),
+            "fragment_shader": self.expand(fragment, dict(defines)),
+        }
         try:
             program = self.ctx.program(**{stage: src.text for stage, src in stages.items()})
         except moderngl.Error as exc:
@@ -246,6 +249,9 @@ def _explain_driver_error(message: str, vertex: str, fragment: str, stages: dict
     details = "\n".join(
         _DRIVER_LOCATION.sub(relocate, line, count=1)
         for line in message.splitlines()
-        if line.strip() and not set(line.strip()) <= {"="} and line.strip() not in stages and line.strip() != "GLSL Compiler failed"
+        if line.strip()
+        and not set(line.strip()) <= {"="}
+        and line.strip() not in stages
+        and line.strip() != "GLSL Compiler failed"
     )
     return f"shader program {vertex}+{fragment} failed to build:\n{details}"

@@ -13,8 +13,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from engine.render import bindings
-from engine.render.shader_library import ShaderLibrary
 from engine.render.render_stats import RenderStats
+from engine.render.shader_library import ShaderLibrary
 
 FIRST_CHAR, LAST_CHAR = 32, 126
 FALLBACK_CELL = ord("?") - FIRST_CHAR

@@ -13,10 +13,13 @@ from dataclasses import dataclass
 import glfw
 import moderngl
 
-
 # glfw key code -> name ("W", "SPACE", "LEFT_SHIFT", "F1", ...), built once.
 KEY_NAMES = {getattr(glfw, attr): attr[4:] for attr in dir(glfw) if attr.startswith("KEY_") and attr != "KEY_UNKNOWN"}
-MOUSE_BUTTON_NAMES = {glfw.MOUSE_BUTTON_LEFT: "LEFT", glfw.MOUSE_BUTTON_RIGHT: "RIGHT", glfw.MOUSE_BUTTON_MIDDLE: "MIDDLE"}
+MOUSE_BUTTON_NAMES = {
+    glfw.MOUSE_BUTTON_LEFT: "LEFT",
+    glfw.MOUSE_BUTTON_RIGHT: "RIGHT",
+    glfw.MOUSE_BUTTON_MIDDLE: "MIDDLE",
+}
 ACTIONS = {glfw.PRESS: "press", glfw.RELEASE: "release", glfw.REPEAT: "repeat"}
 
 
@@ -67,7 +70,9 @@ _glfw_users = 0  # glfw is process-global; terminate it with the last window
 
 
 class Window:
-    def __init__(self, width: int = 1280, height: int = 720, title: str = "Moviola", vsync: bool = True, visible: bool = True):
+    def __init__(
+        self, width: int = 1280, height: int = 720, title: str = "Moviola", vsync: bool = True, visible: bool = True
+    ):
         global _glfw_users
         if not glfw.init():
             raise WindowError("cannot open a window: glfw failed to initialise (no display?)")
@@ -162,7 +167,13 @@ class Window:
         name = KEY_NAMES.get(key)
         if name is not None and action in ACTIONS:
             self._events.append(
-                KeyEvent(name, ACTIONS[action], bool(mods & glfw.MOD_SHIFT), bool(mods & glfw.MOD_CONTROL), bool(mods & glfw.MOD_ALT))
+                KeyEvent(
+                    name,
+                    ACTIONS[action],
+                    bool(mods & glfw.MOD_SHIFT),
+                    bool(mods & glfw.MOD_CONTROL),
+                    bool(mods & glfw.MOD_ALT),
+                )
             )
 
     def _on_mouse_button(self, _window, button, action, _mods) -> None:

@@ -6,7 +6,7 @@ layout(std140) uniform FrameUniforms {
     mat4 u_view_proj;
     mat4 u_light_view_proj;
     mat4 u_inverse_view_proj;
-    vec4 u_camera_position;     // xyz; w = exposure
+    vec4 u_camera_position;     // xyz
     vec4 u_to_sun;              // unit vector towards the sun; w = 1 when shadows are on
     vec4 u_sun_radiance;        // colour * intensity
     vec4 u_sky_ambient;         // hemisphere fill from above, colour * intensity

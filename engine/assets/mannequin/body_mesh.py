@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.assets.mannequin.geometry import Part, Profile, chain_weights, mirror_part, rigid_weights, smoothstep, sweep
+from engine.assets.mannequin.geometry import Part, Profile, chain_weights, mirror_part, smoothstep, sweep
 from engine.assets.mannequin.skeleton import FINGER_SPECS, Skeleton
 from engine.assets.mannequin.variants import Variant
 
@@ -31,10 +31,10 @@ def _torso(variant: Variant, skeleton: Skeleton) -> Part:
     hip_y, shoulder_y, neck_y = body.hip_joint_height, body.shoulder_joint_height, body.neck_base_height
     span = shoulder_y - hip_y
     hips, waist, chest, depth = body.hip_half_width, body.waist_half_width, body.chest_half_width, body.torso_half_depth
-    neck = 0.061 * s
+    neck = 0.065 * s
     band = hip_y + 0.33 * span  # trousers' waistband; the shirt hangs just over it
     rows = [  # y, half width, half depth, (x offset), z offset, superellipse exponent
-        (hip_y - 0.055 * s, 0.85 * hips, 0.78 * depth, 0, -0.018 * s, 2.2),
+        (hip_y - 0.055 * s, 0.80 * hips, 0.70 * depth, 0, -0.024 * s, 2.2),
         (hip_y, hips, 0.92 * depth, 0, -0.014 * s, 2.3),
         (hip_y + 0.10 * span, 0.985 * hips, 0.97 * depth, 0, -0.008 * s, 2.3),
         (band - 0.003, 0.5 * (hips + waist) - 0.002, 0.93 * depth, 0, -0.002 * s, 2.3),
@@ -43,16 +43,16 @@ def _torso(variant: Variant, skeleton: Skeleton) -> Part:
         (hip_y + 0.58 * span, 0.5 * (waist + chest), 0.96 * depth, 0, 0.008 * s, 2.4),
         (hip_y + 0.74 * span, chest, 1.03 * depth, 0, 0.013 * s, 2.4),
         (hip_y + 0.88 * span, 1.02 * chest, 0.98 * depth, 0, 0.010 * s, 2.4),
-        (shoulder_y, 1.0 * chest, 0.86 * depth, 0, 0.002 * s, 2.3),
-        (shoulder_y + 0.025 * s, 0.95 * chest, 0.76 * depth, 0, -0.004 * s, 2.2),
-        (shoulder_y + 0.040 * s, 0.82 * chest, 0.68 * depth, 0, -0.006 * s, 2.1),
-        (shoulder_y + 0.054 * s, 0.64 * chest, 0.62 * depth, 0, -0.006 * s, 2.0),
-        (shoulder_y + 0.066 * s, 0.46 * chest, 0.58 * depth, 0, -0.006 * s, 2.0),
-        (neck_y + 0.015 * s, neck * 1.06, neck * 1.02, 0, -0.004 * s, 2.0),
-        (neck_y + 0.045 * s, neck, neck * 0.97, 0, 0.0, 2.0),
+        (shoulder_y, 1.0 * chest, 0.88 * depth, 0, 0.004 * s, 2.3),
+        (shoulder_y + 0.025 * s, 0.98 * chest, 0.80 * depth, 0, -0.002 * s, 2.2),
+        (shoulder_y + 0.045 * s, 0.90 * chest, 0.72 * depth, 0, -0.005 * s, 2.1),
+        (shoulder_y + 0.060 * s, 0.74 * chest, 0.64 * depth, 0, -0.006 * s, 2.0),
+        (shoulder_y + 0.072 * s, 0.54 * chest, 0.58 * depth, 0, -0.006 * s, 2.0),
+        (neck_y + 0.030 * s, neck * 1.05, neck * 1.0, 0, -0.004 * s, 2.0),
+        (neck_y + 0.055 * s, neck, neck * 0.97, 0, 0.0, 2.0),
         (body.head_joint_height + 0.02 * s, 0.92 * neck, 0.92 * neck, 0, 0.006 * s, 2.0),
     ]
-    mesh = sweep((0, 0, 0), Y, X, Profile.of(rows, 0.05 * s, 0.02 * s), rings=50, segments=30)
+    mesh = sweep((0, 0, 0), Y, X, Profile.of(rows, 0.05 * s, 0.02 * s), rings=46, segments=28)
     y = mesh.positions[:, 1]
     joints = skeleton.indices("Hips", "Spine", "Spine1", "Spine2", "Neck", "Head")
     spine_y = skeleton.positions[joints[1:], 1]
@@ -64,7 +64,7 @@ def _torso(variant: Variant, skeleton: Skeleton) -> Part:
     weights *= (1.0 - shoulder_share)[:, None]
     weights[np.arange(len(x)), clavicle] += shoulder_share
 
-    collar = shoulder_y + 0.062 * s
+    collar = shoulder_y + 0.070 * s
     vertex_band = np.select([y < band, y < collar], ["trousers", "shirt"], "skin")
     return Part(mesh.positions, mesh.triangles, weights, _triangle_labels(mesh.triangles, vertex_band, y))
 

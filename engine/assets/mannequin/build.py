@@ -32,14 +32,15 @@ def build_mannequin(variant: str = "a") -> ModelAsset:
 
     joint_nodes = 1 + np.arange(len(skeleton.names))  # node 0 is the character root
     body_node, head_node = 1 + len(skeleton.names), 2 + len(skeleton.names)
-    nodes = [Node(f"Mannequin_{variant}", children=[1, body_node, head_node])]
+    # Skinned mesh nodes sit at the scene root (glTF ignores their parents' transforms anyway).
+    nodes = [Node(f"Mannequin_{variant}", children=[1])]
     for joint, name in enumerate(skeleton.names):
         parent = int(skeleton.parents[joint])
         nodes.append(Node(name, parent=0 if parent < 0 else int(joint_nodes[parent]),
                           children=[int(joint_nodes[c]) for c in np.flatnonzero(skeleton.parents == joint)],
                           translation=skeleton.local_offsets[joint].astype(np.float32)))
-    nodes.append(Node("Body", parent=0, mesh=0, skin=0))
-    nodes.append(Node("Head", parent=0, mesh=1, skin=0))
+    nodes.append(Node("Body", mesh=0, skin=0))
+    nodes.append(Node("Head", mesh=1, skin=0))
 
     meshes = [
         Mesh("Body", _primitives(body_parts + [hair], material_index)),
@@ -49,7 +50,7 @@ def build_mannequin(variant: str = "a") -> ModelAsset:
     return ModelAsset(
         path=f"procedural:mannequin_{variant}",
         nodes=nodes,
-        roots=[0],
+        roots=[0, body_node, head_node],
         meshes=meshes,
         materials=materials,
         skins=[_skin(skeleton, joint_nodes)],
@@ -131,16 +132,17 @@ def _strongest_influences(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     joints = np.argsort(-dense, axis=1, kind="stable")[:, :INFLUENCES]
     weights = np.take_along_axis(dense, joints, axis=1)
     weights /= weights.sum(axis=1, keepdims=True)
+    joints[weights == 0] = 0  # glTF wants unused influence slots to name joint 0
     return joints.astype(np.uint16), weights.astype(np.float32)
 
 
 def _ground_contact_points(parts: list[Part], skeleton: Skeleton) -> dict[str, dict[str, np.ndarray]]:
     """Rest positions of shoe-sole vertices that ride on each foot bone, per side, for the walk solver."""
+    points = np.concatenate([p.positions for p in parts])
+    weights = np.concatenate([p.weights for p in parts])
+    low = points[:, 1] < 0.03
     contact = {}
     for side in ("Left", "Right"):
         foot, toe = skeleton.indices(f"{side}Foot", f"{side}ToeBase")
-        points = np.concatenate([p.positions for p in parts])
-        weights = np.concatenate([p.weights for p in parts])
-        low = points[:, 1] < 0.03
         contact[side] = {bone: points[low & (weights[:, joint] > 0)] for bone, joint in (("Foot", foot), ("ToeBase", toe))}
     return contact

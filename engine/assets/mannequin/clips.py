@@ -78,7 +78,7 @@ def _wave(variant: Variant, skeleton: Skeleton, contacts) -> Track:
     swing = _wave_form(phase, 3)
     relaxed = track.get("LeftArm").copy(), track.get("LeftForeArm").copy(), track.get("LeftHand").copy()
     raised = rot.compose(rot.about_y(np.radians(-25.0)), rot.about_z(np.radians(8.0)), rot.about_x(np.radians(-90.0)))
-    forearm = rot.about_y(np.radians(-(105.0 + 28.0 * swing)))
+    forearm = rot.about_y(np.radians(-(85.0 + 25.0 * swing)))
     hand = rot.about_y(np.radians(-12.0 * _wave_form(phase, 3, -0.12)))
     track.set_both("Arm", relaxed[0], np.tile(raised, (len(phase), 1)))
     track.set_both("ForeArm", relaxed[1], forearm)

@@ -22,7 +22,7 @@ from engine.assets.mannequin.variants import Variant
 
 TARGET_NAMES = ("jawOpen", "eyeBlinkLeft", "eyeBlinkRight", "mouthSmileLeft", "mouthSmileRight",
                 "browInnerUp", "mouthFunnel")
-JAW_OPEN_RADIANS = 0.28
+JAW_OPEN_RADIANS = 0.24
 
 # Feature layout in face coordinates (left side; the right is mirrored in x).
 EYE_CENTRE, EYE_RADII = np.array([0.33, 0.085]), np.array([0.145, 0.058])
@@ -51,7 +51,7 @@ class HeadShape:
         a = self.half_width * (1.0 - 0.22 * chin_down**1.5 * (0.4 + 0.6 * front)) * (1.0 + 0.05 * smoothstep(0.2, 0.8, dy))
         forehead = smoothstep(0.0, 0.6, dy) * front
         c = self.half_depth * (1.0 + 0.06 * back + 0.05 * forehead - 0.16 * front * chin_down)
-        c = c * (1.0 - 0.30 * back * smoothstep(-0.25, -0.85, dy))  # the nape tucks in above the neck
+        c = c * (1.0 - 0.22 * back * smoothstep(-0.35, -0.9, dy))  # the nape tucks in above the neck
         ellipsoid = 1.0 / np.sqrt((dx / a) ** 2 + (dy / self.half_height) ** 2 + (dz / c) ** 2)
         # Flatten the underside of the jaw between the chin and the neck.
         ellipsoid = ellipsoid * (1.0 - 0.16 * smoothstep(-0.45, -0.85, dy) * smoothstep(0.8, 0.3, dz))
@@ -151,8 +151,9 @@ def _mouth_features() -> list[Decal]:
     x = np.linspace(-MOUTH_HALF_WIDTH, MOUTH_HALF_WIDTH, 21)
     taper = np.sqrt(np.clip(1.0 - (x / MOUTH_HALF_WIDTH) ** 2, 0.0, None))
     cupid_dip = 0.010 * np.exp(-0.5 * (x / 0.035) ** 2)
-    upper_lip = _band(x, MOUTH_Y + 0.0 * x, MOUTH_Y + 0.048 * taper**0.8 - cupid_dip * taper, 3, 0.0012, "lips")
-    lower_lip = _band(x, MOUTH_Y - 0.060 * taper**0.7, MOUTH_Y + 0.0 * x, 3, 0.0012, "lips")
+    line = np.full_like(x, MOUTH_Y)
+    upper_lip = _band(x, line, line + 0.048 * taper**0.8 - cupid_dip * taper, 3, 0.0012, "lips")
+    lower_lip = _band(x, line - 0.060 * taper**0.7, line, 3, 0.0012, "lips")
     gap = 0.008 * taper + 0.0015
     slit = _band(x, MOUTH_Y - gap, MOUTH_Y + gap, 5, 0.0024, "mouth")
     return [upper_lip, lower_lip, slit]
@@ -230,15 +231,17 @@ def _morph_deltas(shape: HeadShape, verts: _FaceVertices, rest: np.ndarray) -> n
 
 def _jaw_factor(verts: _FaceVertices) -> np.ndarray:
     """How fully each vertex follows the jaw: the chin and lower lip fully, the upper lip not at all."""
-    y, role = verts.coords[:, 1], verts.role
+    x, y, role = verts.coords[:, 0], verts.coords[:, 1], verts.role
     skin = smoothstep(MOUTH_Y + 0.02, MOUTH_Y - 0.07, y) * smoothstep(-0.55, 0.0, verts.depth)
+    # Lips open wider in the middle than at the corners, so the open mouth is an oval.
+    lip = 0.2 + 0.8 * np.sqrt(np.clip(1.0 - (x / MOUTH_HALF_WIDTH) ** 2, 0.0, None))
     return np.select([role == "lip_low", role == "lip_up", role == "slit"],
-                     [np.ones_like(y), np.zeros_like(y), (1.0 - verts.across) / 2.0], skin)
+                     [lip, np.zeros_like(y), lip * (1.0 - verts.across) / 2.0], skin)
 
 
 # --- assembly ---------------------------------------------------------------------------------
 
-_HAIRLINE_SHORT = ((0, 57), (35, 62), (60, 73), (78, 90), (92, 80), (120, 96), (150, 110), (180, 114))
+_HAIRLINE_SHORT = ((0, 57), (35, 62), (60, 74), (80, 84), (100, 86), (125, 100), (150, 112), (180, 118))
 _HAIRLINE_BOB = ((0, 52), (30, 58), (55, 78), (75, 110), (100, 116), (140, 120), (180, 122))
 
 
@@ -249,7 +252,7 @@ def build_head(variant: Variant, skeleton: Skeleton) -> tuple[Part, Part]:
     neck, head = skeleton.indices("Neck", "Head")
     head_joint_y = skeleton.positions[head, 1]
 
-    skin_d, skin_triangles = _skull_grid(rings=42, segments=52)
+    skin_d, skin_triangles = _skull_grid(rings=38, segments=48)
     decals = _left_face_features()
     mirrored = [Decal(d.coords * (-1.0, 1.0), d.triangles, d.height, d.material, d.across) for d in decals]
     roles = ["eye", "eye", "lash", "brow"]
@@ -296,7 +299,7 @@ def _skull_grid(rings: int, segments: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _hair(shape: HeadShape, long_hair: bool) -> tuple[np.ndarray, np.ndarray]:
     """A shell over the skull down to the hairline; short hair thins to nothing at its edge."""
-    rings, segments = 16, 52
+    rings, segments = 12, 44
     keys = np.array(_HAIRLINE_BOB if long_hair else _HAIRLINE_SHORT, np.float64)
     u = 2 * np.pi * np.arange(segments) / segments
     phi = u - 0.3 * np.sin(u)

@@ -114,7 +114,7 @@ def walk(variant: Variant, skeleton: Skeleton, contacts: dict[str, FootContact])
     yaw, roll = np.radians(-5.0) * np.cos(cycle), np.radians(3.0) * np.sin(cycle)
     track.set("Hips", rot.compose(rot.about_y(yaw), rot.about_z(roll), rot.about_x(np.radians(2.0))))
     track.hips[:, 0] += 0.022 * s * np.sin(cycle)
-    track.hips[:, 1] += -0.028 * s - 0.011 * s * np.cos(2 * cycle)  # lowest at heel strikes
+    track.hips[:, 1] += -0.02 * s - 0.011 * s * np.cos(2 * cycle)  # lowest at heel strikes
 
     ankles, feet, toes = {}, {}, {}
     for side, sign, offset in zip(SIDES, (1.0, -1.0), (0.0, 0.5)):

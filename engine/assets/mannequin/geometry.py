@@ -147,12 +147,6 @@ def chain_weights(t: np.ndarray, joints: list[int], boundaries, half_widths, joi
     return weights / weights.sum(axis=1, keepdims=True)
 
 
-def rigid_weights(count: int, joint: int, joint_count: int) -> np.ndarray:
-    weights = np.zeros((count, joint_count))
-    weights[:, joint] = 1.0
-    return weights
-
-
 def mirror_part(part: Part, mirror_joint: np.ndarray) -> Part:
     """The same part on the other side: x negated, winding flipped, weights moved to mirrored joints."""
     positions = part.positions * np.array([-1.0, 1.0, 1.0])

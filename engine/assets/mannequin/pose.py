@@ -73,5 +73,8 @@ def curl_fingers(track: Track, skeleton: Skeleton, amount) -> None:
     thumb = skeleton.positions[skeleton.index("LeftHandThumb3")] - skeleton.positions[skeleton.index("LeftHandThumb1")]
     across_palm = np.cross(thumb / np.linalg.norm(thumb), [0.0, -1.0, 0.0])
     across_palm /= np.linalg.norm(across_palm)
+    # The thumb swings in beside the index finger, then its joints bend across the palm.
+    swing_in = rot.about_y(np.radians(18.0) * amount)
     for segment, degrees in ((1, 8.0), (2, 12.0), (3, 10.0)):
-        track.set_both(f"HandThumb{segment}", rot.axis_angle(across_palm, np.radians(-degrees) * amount))
+        bend = rot.axis_angle(across_palm, np.radians(-degrees) * amount)
+        track.set_both(f"HandThumb{segment}", rot.quat_multiply(swing_in, bend) if segment == 1 else bend)

@@ -63,16 +63,6 @@ def rotate(q, v) -> np.ndarray:
     return v + w * t + np.cross(xyz, t)
 
 
-def to_matrix(q) -> np.ndarray:
-    """(..., 3, 3) rotation matrices acting on column vectors."""
-    x, y, z, w = np.moveaxis(np.asarray(q, np.float64), -1, 0)
-    return np.stack([
-        np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)], -1),
-        np.stack([2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)], -1),
-        np.stack([2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)], -1),
-    ], -2)
-
-
 def from_matrix(m) -> np.ndarray:
     """Unit quaternions from (..., 3, 3) rotation matrices (Shepperd's method, branch-free)."""
     m = np.asarray(m, np.float64)

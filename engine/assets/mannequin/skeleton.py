@@ -29,7 +29,7 @@ class FingerSpec:
 
 # Left hand, palm down, fingers along +X, thumb towards +Z (forward) as in a T-pose.
 FINGER_SPECS = {
-    "Thumb": FingerSpec((0.024, -0.012, 0.022), (0.55, -0.30, 0.78), (0.040, 0.032, 0.027), 0.0105),
+    "Thumb": FingerSpec((0.024, -0.012, 0.022), (0.70, -0.32, 0.64), (0.040, 0.032, 0.027), 0.0105),
     "Index": FingerSpec((0.090, 0.0, 0.025), (1.0, 0.0, 0.06), (0.042, 0.025, 0.021), 0.0090),
     "Middle": FingerSpec((0.094, 0.0, 0.008), (1.0, 0.0, 0.0), (0.047, 0.029, 0.022), 0.0092),
     "Ring": FingerSpec((0.090, 0.0, -0.010), (1.0, 0.0, -0.05), (0.044, 0.027, 0.021), 0.0087),

@@ -1,4 +1,5 @@
-"""Sky gradient background and the grid floor, drawn into the HDR target."""
+"""Grid floor and sky gradient background, drawn into the HDR target after the
+opaque meshes so depth testing skips the pixels those already cover."""
 
 from __future__ import annotations
 
@@ -14,15 +15,20 @@ from engine.render.shader_library import ShaderLibrary
 class EnvironmentPass:
     def __init__(self, ctx: moderngl.Context, shaders: ShaderLibrary):
         self.ctx = ctx
-        self._sky = AttributelessDraw(ctx, shaders.program("fullscreen.vert", "sky.frag"), moderngl.TRIANGLES, 3)
+        self._sky = AttributelessDraw(
+            ctx, shaders.program("fullscreen.vert", "sky.frag", {"AT_FAR_PLANE": 1}), moderngl.TRIANGLES, 3
+        )
         self._ground = AttributelessDraw(ctx, shaders.program("ground.vert", "ground.frag"), moderngl.TRIANGLE_STRIP, 4)
 
-    def draw_sky(self, stats: RenderStats) -> None:
-        """Fills every pixel, so no colour clear is needed; writes no depth."""
-        self.ctx.disable(moderngl.DEPTH_TEST | moderngl.CULL_FACE | moderngl.BLEND)
+    def draw_sky(self, framebuffer: moderngl.Framebuffer, stats: RenderStats) -> None:
+        """Fills the pixels still at the far plane, so no colour clear is needed."""
+        self.ctx.disable(moderngl.CULL_FACE | moderngl.BLEND)
+        self.ctx.depth_func = "<="
+        framebuffer.depth_mask = False
         self._sky.render()
+        framebuffer.depth_mask = True
+        self.ctx.depth_func = "<"
         stats.count_draw()
-        self.ctx.enable(moderngl.DEPTH_TEST)
 
     def draw_ground(self, ground: GroundParams, camera_position: np.ndarray, stats: RenderStats) -> None:
         # The quad follows the camera in whole grid cells; the grid itself is in world space.

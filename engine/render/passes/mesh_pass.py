@@ -7,6 +7,8 @@ caster exactly as the visible mesh.
 
 from __future__ import annotations
 
+import logging
+
 import moderngl
 
 from engine.assets.model import Material, TextureImage
@@ -14,7 +16,9 @@ from engine.render import bindings
 from engine.render.draw_list import PassInstances, PreparedBatch
 from engine.render.gpu_cache import GpuCache
 from engine.render.render_stats import RenderStats
-from engine.render.shader_library import ShaderLibrary, ShaderProgram
+from engine.render.shader_library import ShaderError, ShaderLibrary, ShaderProgram
+
+log = logging.getLogger(__name__)
 
 
 class MeshPass:
@@ -22,6 +26,12 @@ class MeshPass:
         self.ctx = ctx
         self.shaders = shaders
         self.cache = cache
+        # While shaders are live-edited, a variant first needed when a file is
+        # broken cannot compile; its batches are skipped instead of ending the
+        # frame loop, and retried once a reload succeeds.
+        self.skip_broken_variants = False
+        self.broken_variants: set[tuple] = set()  # (vertex, fragment, defines)
+        self.unreported_errors: list[str] = []
 
     def draw_shadow_casters(self, prepared: list[PreparedBatch], stats: RenderStats) -> None:
         """Into the bound shadow framebuffer; both faces, so open meshes still cast."""
@@ -31,14 +41,16 @@ class MeshPass:
                 defines = {**item.variant_defines, "DEPTH_ONLY": 1}
                 if item.batch.material.alpha_mode != "OPAQUE":
                     defines["ALPHA_MASK"] = 1
-                self._draw(self.shaders.program("mesh.vert", "shadow.frag", defines), item, item.shadow, stats)
+                self._draw(self._program("shadow.frag", defines), item, item.shadow, stats)
 
     def draw_opaque(self, prepared: list[PreparedBatch], stats: RenderStats) -> None:
         for item in prepared:
             if not item.blended and item.color.count:
                 self._draw_shaded(item, stats)
 
-    def draw_blended(self, prepared: list[PreparedBatch], framebuffer: moderngl.Framebuffer, stats: RenderStats) -> None:
+    def draw_blended(
+        self, prepared: list[PreparedBatch], framebuffer: moderngl.Framebuffer, stats: RenderStats
+    ) -> None:
         """Back to front over the opaque scene, testing but not writing depth."""
         blended = [item for item in prepared if item.blended and item.color.count]
         if not blended:
@@ -60,9 +72,27 @@ class MeshPass:
         defines = item.variant_defines
         if material.alpha_mode == "MASK":
             defines = {**defines, "ALPHA_MASK": 1}
-        self._draw(self.shaders.program("mesh.vert", "mesh.frag", defines), item, item.color, stats)
+        self._draw(self._program("mesh.frag", defines), item, item.color, stats)
 
-    def _draw(self, program: ShaderProgram, item: PreparedBatch, instances: PassInstances, stats: RenderStats) -> None:
+    def _program(self, fragment: str, defines: dict[str, int]) -> ShaderProgram | None:
+        key = ("mesh.vert", fragment, tuple(sorted(defines.items())))
+        if key in self.broken_variants:
+            return None
+        try:
+            return self.shaders.program("mesh.vert", fragment, defines)
+        except ShaderError as error:
+            if not self.skip_broken_variants:
+                raise
+            self.broken_variants.add(key)
+            self.unreported_errors.append(str(error))
+            log.error("skipping batches whose shader variant does not compile: %s", error)
+            return None
+
+    def _draw(
+        self, program: ShaderProgram | None, item: PreparedBatch, instances: PassInstances, stats: RenderStats
+    ) -> None:
+        if program is None:
+            return
         _bind_material(program, item.batch.material, item.batch.textures, self.cache)
         program.set_uniforms(instances.deform_uniforms)
         if item.gpu.morph_deltas is not None:

@@ -17,7 +17,11 @@ class PostPass:
         self.fxaa = fxaa
         tonemap = shaders.program("fullscreen.vert", "tonemap.frag", {"HDR_SAMPLES": hdr_samples})
         self._tonemap = AttributelessDraw(ctx, tonemap, moderngl.TRIANGLES, 3)
-        self._fxaa = AttributelessDraw(ctx, shaders.program("fullscreen.vert", "fxaa.frag"), moderngl.TRIANGLES, 3) if fxaa else None
+        self._fxaa = (
+            AttributelessDraw(ctx, shaders.program("fullscreen.vert", "fxaa.frag"), moderngl.TRIANGLES, 3)
+            if fxaa
+            else None
+        )
         self._ldr_texture: moderngl.Texture | None = None
         self._ldr_framebuffer: moderngl.Framebuffer | None = None
 
