@@ -131,7 +131,8 @@ def _pygltf_array(gltf: pygltflib.GLTF2, blob: bytes, index: int) -> np.ndarray:
 def written(request, tmp_path):
     asset = make_full_asset()
     path = tmp_path / request.param
-    write_gltf(asset, path, embed_buffer=request.param != "sidecar.gltf", clip_extras={"wiggle": {"speed": 1.5}})
+    asset.animations[0].extras = {"speed": 1.5}
+    write_gltf(asset, path, embed_buffer=request.param != "sidecar.gltf")
     return asset, path
 
 

@@ -30,7 +30,9 @@ def read_animations(doc: GltfDocument) -> list[AnimationClip]:
             for number, channel_spec in enumerate(spec.get("channels", []))
             if (channel := _read_channel(doc, channel_spec, samplers, f"{label} channel {number}")) is not None
         ]
-        clips.append(AnimationClip(name=spec.get("name") or f"animation{index}", channels=channels))
+        extras = spec.get("extras")
+        clips.append(AnimationClip(name=spec.get("name") or f"animation{index}", channels=channels,
+                                   extras=dict(extras) if isinstance(extras, dict) else {}))
     return clips
 
 

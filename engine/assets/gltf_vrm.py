@@ -1,4 +1,8 @@
-"""VRM humanoid bone maps (VRM 0.x `VRM` and VRM 1.0 `VRMC_vrm`) -> {bone name: node index}."""
+"""Humanoid bone maps -> {bone name: node index}.
+
+Read from VRM 0.x `VRM`, VRM 1.0 `VRMC_vrm`, or Moviola's own files, which
+keep the map (VRM 1.0 names) in the root `extras.humanoidBones`.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,8 @@ def read_humanoid_bones(doc: GltfDocument) -> dict[str, int]:
         if not isinstance(bones, list):
             doc.fail("VRM humanoid.humanBones must be an array")
         pairs = [(spec.get("bone"), spec.get("node")) for spec in bones if isinstance(spec, dict)]
+    elif isinstance(doc.json.get("extras"), dict) and isinstance(doc.json["extras"].get("humanoidBones"), dict):
+        pairs = list(doc.json["extras"]["humanoidBones"].items())
     else:
         return {}
     return {

@@ -4,7 +4,7 @@ Everything the model holds goes out: node TRS hierarchy, multi-primitive meshes
 with morph targets, metallic-roughness materials with PNG textures,
 KHR_materials_unlit, skins, animations and cameras. The humanoid bone map, which
 glTF has no core slot for, goes to the root `extras.humanoidBones`
-(`{bone_name: node_index}`); `clip_extras` adds per-animation `extras`.
+(`{bone_name: node_index}`); each clip's `extras` dict is written as its `extras`.
 
 Output is deterministic (same asset -> same bytes) and written atomically: the
 file appears complete under its final name or not at all.
@@ -18,7 +18,6 @@ import json
 import os
 import struct
 import tempfile
-from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -97,9 +96,8 @@ def _encode_png(image: TextureImage) -> bytes:
 class _Document:
     """Builds the glTF JSON dict for one asset."""
 
-    def __init__(self, asset: ModelAsset, clip_extras: Mapping[str, Mapping] | None):
+    def __init__(self, asset: ModelAsset):
         self.asset = asset
-        self.clip_extras = clip_extras or {}
         self.bin = _BinaryBuilder()
         self.extensions_used: set[str] = set()
 
@@ -246,8 +244,8 @@ class _Document:
             channels.append({"sampler": len(samplers) - 1,
                              "target": {"node": int(channel.node), "path": channel.path}})
         out: dict = {"name": clip.name, "channels": channels, "samplers": samplers}
-        if clip.name in self.clip_extras:
-            out["extras"] = dict(self.clip_extras[clip.name])
+        if clip.extras:
+            out["extras"] = dict(clip.extras)
         return out
 
     @staticmethod
@@ -296,20 +294,17 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def write_gltf(asset: ModelAsset, path: str | os.PathLike, *, embed_buffer: bool = True,
-               clip_extras: Mapping[str, Mapping] | None = None) -> None:
+def write_gltf(asset: ModelAsset, path: str | os.PathLike, *, embed_buffer: bool = True) -> None:
     """Write `asset` to `path`; the suffix picks the container.
 
     `.glb`: binary glTF with one BIN chunk. `.gltf`: JSON with the buffer as a
     base64 data URI (`embed_buffer=True`) or as a sidecar `<stem>.bin`.
-    `clip_extras` maps animation names to JSON-able dicts stored as that
-    animation's `extras` (e.g. a walk cycle's forward speed).
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".glb", ".gltf"):
         raise ValueError(f"{path}: glTF output needs a .glb or .gltf suffix")
-    document = _Document(asset, clip_extras)
+    document = _Document(asset)
     gltf = document.build()
     blob = document.bin.blob()
     if suffix == ".glb":

@@ -135,6 +135,7 @@ class AnimationChannel:
 class AnimationClip:
     name: str
     channels: list[AnimationChannel]
+    extras: dict = field(default_factory=dict)  # glTF `extras`, e.g. a walk cycle's {"forwardSpeed": m/s}
 
     @property
     def duration(self) -> float:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from engine.assets.gltf_writer import write_gltf
-from engine.assets.mannequin import VARIANTS, build_mannequin, clip_extras
+from engine.assets.mannequin import VARIANTS, build_mannequin
 
 
 def main() -> None:
@@ -16,7 +16,7 @@ def main() -> None:
     args.out_dir.mkdir(parents=True, exist_ok=True)
     for variant in VARIANTS:
         path = args.out_dir / f"mannequin_{variant}.glb"
-        write_gltf(build_mannequin(variant), path, clip_extras=clip_extras(variant))
+        write_gltf(build_mannequin(variant), path)
         print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
 
 

@@ -54,9 +54,16 @@ def build_mannequin(variant: str = "a") -> ModelAsset:
         meshes=meshes,
         materials=materials,
         skins=[_skin(skeleton, joint_nodes)],
-        animations=build_clips(spec, skeleton, joint_nodes, head_node, _ground_contact_points(body_parts, skeleton)),
+        animations=_with_extras(build_clips(spec, skeleton, joint_nodes, head_node,
+                                            _ground_contact_points(body_parts, skeleton)), clip_extras(variant)),
         humanoid_bones={bone: int(joint_nodes[j]) for bone, j in skeleton.humanoid_map().items()},
     )
+
+
+def _with_extras(clips, extras: dict[str, dict]):
+    for clip in clips:
+        clip.extras = dict(extras.get(clip.name, {}))
+    return clips
 
 
 def clip_extras(variant: str) -> dict[str, dict]:
