@@ -104,7 +104,8 @@ def quat_from_axis_angle(axis, angle: float) -> np.ndarray:
 
 def quat_look_rotation(forward, up=(0.0, 1.0, 0.0)) -> np.ndarray:
     """Rotation whose -Z axis points along `forward` (camera/light convention)."""
-    return _quat_from_basis_rows(*_look_basis(np.asarray(forward, np.float64), np.asarray(up, np.float64)))
+    x, y, z = _look_basis(np.asarray(forward, np.float64), np.asarray(up, np.float64))
+    return quat_from_rotation_matrix(np.stack([x, y, z], axis=1))  # basis vectors are the columns
 
 
 def _look_basis(forward, up):
@@ -117,24 +118,24 @@ def _look_basis(forward, up):
     return x, y, z
 
 
-def _quat_from_basis_rows(x, y, z) -> np.ndarray:
-    # column-convention rotation matrix has the basis vectors as columns
-    m = np.stack([x, y, z], axis=1)
-    trace = m[0, 0] + m[1, 1] + m[2, 2]
+def quat_from_rotation_matrix(rotation: np.ndarray) -> np.ndarray:
+    """(x, y, z, w) unit quaternion of a column-vector 3x3 rotation matrix (Shepperd's method)."""
+    r = rotation
+    trace = r[0, 0] + r[1, 1] + r[2, 2]
     if trace > 0:
-        s = 0.5 / np.sqrt(trace + 1.0)
-        q = [(m[2, 1] - m[1, 2]) * s, (m[0, 2] - m[2, 0]) * s, (m[1, 0] - m[0, 1]) * s, 0.25 / s]
-    elif m[0, 0] > m[1, 1] and m[0, 0] > m[2, 2]:
-        s = 2.0 * np.sqrt(1.0 + m[0, 0] - m[1, 1] - m[2, 2])
-        q = [0.25 * s, (m[0, 1] + m[1, 0]) / s, (m[0, 2] + m[2, 0]) / s, (m[2, 1] - m[1, 2]) / s]
-    elif m[1, 1] > m[2, 2]:
-        s = 2.0 * np.sqrt(1.0 + m[1, 1] - m[0, 0] - m[2, 2])
-        q = [(m[0, 1] + m[1, 0]) / s, 0.25 * s, (m[1, 2] + m[2, 1]) / s, (m[0, 2] - m[2, 0]) / s]
+        s = 2.0 * np.sqrt(trace + 1.0)
+        q = [(r[2, 1] - r[1, 2]) / s, (r[0, 2] - r[2, 0]) / s, (r[1, 0] - r[0, 1]) / s, 0.25 * s]
+    elif r[0, 0] > r[1, 1] and r[0, 0] > r[2, 2]:
+        s = 2.0 * np.sqrt(1.0 + r[0, 0] - r[1, 1] - r[2, 2])
+        q = [0.25 * s, (r[0, 1] + r[1, 0]) / s, (r[0, 2] + r[2, 0]) / s, (r[2, 1] - r[1, 2]) / s]
+    elif r[1, 1] > r[2, 2]:
+        s = 2.0 * np.sqrt(1.0 + r[1, 1] - r[0, 0] - r[2, 2])
+        q = [(r[0, 1] + r[1, 0]) / s, 0.25 * s, (r[1, 2] + r[2, 1]) / s, (r[0, 2] - r[2, 0]) / s]
     else:
-        s = 2.0 * np.sqrt(1.0 + m[2, 2] - m[0, 0] - m[1, 1])
-        q = [(m[0, 2] + m[2, 0]) / s, (m[1, 2] + m[2, 1]) / s, 0.25 * s, (m[1, 0] - m[0, 1]) / s]
-    q = np.asarray(q, np.float64)
-    return (q / np.linalg.norm(q)).astype(np.float32)
+        s = 2.0 * np.sqrt(1.0 + r[2, 2] - r[0, 0] - r[1, 1])
+        q = [(r[0, 2] + r[2, 0]) / s, (r[1, 2] + r[2, 1]) / s, 0.25 * s, (r[1, 0] - r[0, 1]) / s]
+    quaternion = np.array(q, np.float64)
+    return (quaternion / np.linalg.norm(quaternion)).astype(np.float32)
 
 
 def quat_from_euler_degrees(euler_xyz) -> np.ndarray:

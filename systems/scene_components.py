@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from components.camera import Camera
-from components.model import ClipCues
 from components.light import AmbientLight, DirectionalLight, PointLight
+from components.model import ClipCues
 from components.motion import LookAt, PathFollower
 from components.transform import Transform
 from engine.assets.library import AssetLibrary

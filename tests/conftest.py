@@ -16,3 +16,22 @@ def gl_ctx():
         pytest.skip(f"no headless OpenGL 3.3 context: {exc}")
     yield ctx
     ctx.release()
+
+
+@pytest.fixture(scope="module")
+def renderer(gl_ctx):
+    from engine.render.renderer import Renderer
+
+    renderer = Renderer(gl_ctx)
+    yield renderer
+    renderer.release()
+
+
+@pytest.fixture(scope="module")
+def target(gl_ctx, request):
+    """An offscreen target of the test module's SIZE."""
+    from engine.render.offscreen import OffscreenTarget
+
+    target = OffscreenTarget(gl_ctx, request.module.SIZE)
+    yield target
+    target.release()

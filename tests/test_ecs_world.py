@@ -5,7 +5,7 @@ import pytest
 
 from engine.component import F32, Vec3, component
 from engine.entity_ids import generation_of, index_of
-from engine.query import Query, Read, With, Without, Write
+from engine.query import Query, Read, With, Write
 from engine.world import World
 
 

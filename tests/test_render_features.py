@@ -14,20 +14,6 @@ from tests.test_render_golden import SIZE, camera, sphere_scene, translation
 WIDTH, HEIGHT = SIZE
 
 
-@pytest.fixture(scope="module")
-def renderer(gl_ctx):
-    renderer = Renderer(gl_ctx)
-    yield renderer
-    renderer.release()
-
-
-@pytest.fixture(scope="module")
-def target(gl_ctx):
-    target = OffscreenTarget(gl_ctx, SIZE)
-    yield target
-    target.release()
-
-
 def render(renderer, target, frame) -> np.ndarray:
     renderer.render(frame, target.framebuffer, target.size)
     return target.read_rgb().astype(np.int16)

@@ -203,20 +203,6 @@ SCENES = {"sphere": sphere_scene, "skinned": skinned_scene, "morph": morph_scene
 
 
 # ----------------------------------------------------------------------- tests
-@pytest.fixture(scope="module")
-def renderer(gl_ctx):
-    renderer = Renderer(gl_ctx)
-    yield renderer
-    renderer.release()
-
-
-@pytest.fixture(scope="module")
-def target(gl_ctx):
-    target = OffscreenTarget(gl_ctx, SIZE)
-    yield target
-    target.release()
-
-
 def render(renderer: Renderer, target: OffscreenTarget, frame: RenderFrame) -> np.ndarray:
     renderer.render(frame, target.framebuffer, target.size)
     return target.read_rgb()

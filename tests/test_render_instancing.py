@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from engine.render.frame import DrawBatch, RenderFrame
-from engine.render.offscreen import OffscreenTarget
 from engine.render.renderer import Renderer
 from tests.test_render_golden import box, camera, cylinder, material, translation, two_bone_palettes
 
 SIZE = (128, 80)
-
-
-@pytest.fixture(scope="module")
-def renderer(gl_ctx):
-    renderer = Renderer(gl_ctx)
-    yield renderer
-    renderer.release()
-
-
-@pytest.fixture(scope="module")
-def target(gl_ctx):
-    target = OffscreenTarget(gl_ctx, SIZE)
-    yield target
-    target.release()
 
 
 def grid_of_matrices(count: int, spacing: float) -> np.ndarray:

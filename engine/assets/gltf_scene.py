@@ -13,6 +13,7 @@ import numpy as np
 from engine.assets.gltf_accessors import read_accessor
 from engine.assets.gltf_document import GltfDocument
 from engine.assets.model import CameraDef, Node, Skin
+from engine.math_kernels import quat_from_rotation_matrix
 
 SHEAR_TOLERANCE = 1e-4
 
@@ -102,31 +103,11 @@ def decompose_matrix(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
         scale[0] = -scale[0]  # a mirror is expressed as a negative x scale
     safe_scale = np.where(scale == 0, 1.0, scale)
     rotation_rows = basis / safe_scale[:, None]
-    rotation = quaternion_from_rotation(rotation_rows.T)
+    rotation = quat_from_rotation_matrix(rotation_rows.T)
     sheared = not np.allclose(rotation_rows @ rotation_rows.T, np.eye(3), atol=SHEAR_TOLERANCE) and bool(
         np.all(scale != 0)
     )
     return translation.astype(np.float32), rotation, scale.astype(np.float32), sheared
-
-
-def quaternion_from_rotation(rotation: np.ndarray) -> np.ndarray:
-    """(x, y, z, w) unit quaternion of a column-vector 3x3 rotation matrix (Shepperd's method)."""
-    r = rotation
-    trace = r[0, 0] + r[1, 1] + r[2, 2]
-    if trace > 0:
-        s = 2.0 * np.sqrt(trace + 1.0)
-        q = [(r[2, 1] - r[1, 2]) / s, (r[0, 2] - r[2, 0]) / s, (r[1, 0] - r[0, 1]) / s, 0.25 * s]
-    elif r[0, 0] > r[1, 1] and r[0, 0] > r[2, 2]:
-        s = 2.0 * np.sqrt(1.0 + r[0, 0] - r[1, 1] - r[2, 2])
-        q = [0.25 * s, (r[0, 1] + r[1, 0]) / s, (r[0, 2] + r[2, 0]) / s, (r[2, 1] - r[1, 2]) / s]
-    elif r[1, 1] > r[2, 2]:
-        s = 2.0 * np.sqrt(1.0 + r[1, 1] - r[0, 0] - r[2, 2])
-        q = [(r[0, 1] + r[1, 0]) / s, 0.25 * s, (r[1, 2] + r[2, 1]) / s, (r[0, 2] - r[2, 0]) / s]
-    else:
-        s = 2.0 * np.sqrt(1.0 + r[2, 2] - r[0, 0] - r[1, 1])
-        q = [(r[0, 2] + r[2, 0]) / s, (r[1, 2] + r[2, 1]) / s, 0.25 * s, (r[1, 0] - r[0, 1]) / s]
-    quaternion = np.array(q, np.float64)
-    return (quaternion / np.linalg.norm(quaternion)).astype(np.float32)
 
 
 def _read_node(doc: GltfDocument, index: int, spec: dict[str, Any]) -> Node:

@@ -15,11 +15,9 @@ from engine.app import App
 from engine.assets.library import AssetLibrary
 from engine.assets.model import Material
 from engine.assets.shapes import shape_asset
-from engine.cli.scene_session import HeadlessOutput, build_scene_app
+from engine.cli.scene_session import HeadlessOutput, build_scene_app, new_scene_app
 from engine.math_kernels import quat_from_euler_degrees
 from systems.animation.pose_pool import PosePool
-from systems.rendering.plugin import scene_plugin
-from systems.rendering.view_settings import RenderSettings
 
 SIZE = (1280, 720)
 
@@ -40,11 +38,8 @@ def _time_frames(app: App, headless: HeadlessOutput, times) -> float:
 
 def build_stress_app(count: int) -> App:
     """`count` boxes sharing one mesh and material, on a grid, with a sun and a camera."""
-    app = App()
-    app.add_plugin(scene_plugin)
+    app = new_scene_app(SIZE)
     world = app.world
-    settings = world.resource(RenderSettings)
-    settings.width, settings.height = SIZE
     library = world.resource(AssetLibrary)
     handle = library.add(shape_asset("box", Material(name="crate", base_color=np.array([0.7, 0.5, 0.3, 1], np.float32),
                                                      metallic=0.0, roughness=0.7), size=(0.4, 0.4, 0.4)))

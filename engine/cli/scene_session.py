@@ -14,11 +14,17 @@ from systems.rendering.plugin import scene_plugin
 from systems.rendering.view_settings import EntityNames, RenderSettings
 
 
-def build_scene_app(scene_path: str | Path, size: tuple[int, int]) -> tuple[App, SceneInfo]:
+def new_scene_app(size: tuple[int, int]) -> App:
+    """An app with the scene plugins, rendering at `size`."""
     app = App()
     app.add_plugin(scene_plugin)
     settings = app.world.resource(RenderSettings)
     settings.width, settings.height = size
+    return app
+
+
+def build_scene_app(scene_path: str | Path, size: tuple[int, int]) -> tuple[App, SceneInfo]:
+    app = new_scene_app(size)
     info = load_scene(app, scene_path)
     app.clock.duration = info.duration
     return app, info

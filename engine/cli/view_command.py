@@ -13,10 +13,10 @@ from components.motion import LookAt
 from components.transform import GlobalTransform, Transform
 from engine.app import App
 from engine.assets.library import AssetLibrary
+from engine.cli.scene_session import new_scene_app
 from engine.errors import InputError
 from engine.math_kernels import quat_from_euler_degrees
 from systems.animation.spawn_model import spawn_model
-from systems.rendering.plugin import scene_plugin
 from systems.rendering.view_settings import Environment, RenderSettings
 
 VIEW_FOCAL_MM = 50.0
@@ -26,11 +26,9 @@ def build_view_app(asset_path: str, clip_name: str | None, size: tuple[int, int]
     """An app showing the asset; returns it with the clip duration (0 when static)."""
     if not Path(asset_path).exists():
         raise InputError(asset_path, "file not found")
-    app = App()
-    app.add_plugin(scene_plugin)
+    app = new_scene_app(size)
     world = app.world
     settings = world.resource(RenderSettings)
-    settings.width, settings.height = size
     library = world.resource(AssetLibrary)
     handle = library.load(asset_path)
     model = library[handle]

@@ -22,7 +22,7 @@ from engine.query import Query, Read
 from engine.render.frame import MAX_POINT_LIGHTS, DrawBatch, LightParams, RenderFrame, ViewParams
 from engine.schedule import Res, ResMut
 from systems.animation.pose_pool import PosePool
-from systems.rendering.view_settings import Environment, EntityNames, RenderSettings, Timeline
+from systems.rendering.view_settings import EntityNames, Environment, RenderSettings, Timeline
 
 
 class ExtractedFrame:

@@ -16,7 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.assets.mannequin.geometry import Part, chain_weights, closed_grid_triangles, monotone_cubic, outward, smoothstep
+from engine.assets.mannequin.geometry import (
+    Part,
+    chain_weights,
+    closed_grid_triangles,
+    monotone_cubic,
+    outward,
+    smoothstep,
+)
 from engine.assets.mannequin.skeleton import Skeleton
 from engine.assets.mannequin.variants import Variant
 
@@ -179,7 +186,7 @@ class _FaceVertices:
 
 
 def _morph_deltas(shape: HeadShape, verts: _FaceVertices, rest: np.ndarray) -> np.ndarray:
-    f, role, across = verts.coords, verts.role, verts.across
+    f, role, _across = verts.coords, verts.role, verts.across
     x, y = f[:, 0], f[:, 1]
     skin = role == "skin"
 
