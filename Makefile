@@ -3,8 +3,18 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Mesa's EGL + llvmpipe for headless OpenGL; Xvfb for the window test.
+SYSTEM_PACKAGES := libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 xvfb xauth
 
-.PHONY: run test bench clean
+.PHONY: run test bench system-deps clean
+
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else echo "note: system packages missing:$$missing (Debian/Ubuntu: sudo apt-get install$$missing)"; fi; \
+	fi
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,10 +24,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)
+run: system-deps $(STAMP)
 	$(PY) main.py
 
-test: $(STAMP)
+test: system-deps $(STAMP)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)

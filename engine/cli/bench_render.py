@@ -62,6 +62,12 @@ def build_stress_app(count: int) -> App:
 
 
 def bench_render(demo_scene: str = "scenes/demo.toml", stress_entities: int = 10_000, frames: int = 12) -> dict:
+    # baseline, same run: a frame with nothing but sky, ground and post-processing
+    empty = build_stress_app(0)
+    headless = HeadlessOutput.attach(empty, SIZE)
+    empty_ms = _time_frames(empty, headless, np.linspace(0.0, 1.0, frames))
+    headless.release()
+
     app, info = build_scene_app(demo_scene, SIZE)
     headless = HeadlessOutput.attach(app, SIZE)
     demo_ms = _time_frames(app, headless, np.linspace(1.0, min(info.duration, 6.0), frames))
@@ -73,6 +79,7 @@ def bench_render(demo_scene: str = "scenes/demo.toml", stress_entities: int = 10
     stats = headless.output.renderer.stats
     result = {"demo_frame_ms": round(demo_ms, 2), "stress_entities": stress_entities,
               "stress_frame_ms": round(stress_ms, 2), "stress_draw_calls": stats.draw_calls,
-              "renderer": headless.ctx.info["GL_RENDERER"]}
+              "empty_frame_ms": round(empty_ms, 2), "demo_ratio": round(demo_ms / empty_ms, 2),
+              "stress_ratio": round(stress_ms / empty_ms, 2), "renderer": headless.ctx.info["GL_RENDERER"]}
     headless.release()
     return result

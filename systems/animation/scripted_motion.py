@@ -47,8 +47,11 @@ def aim_look_at(
             target[has_target] = _world_positions(world, target_ids[has_target])
         target += view[LookAt.offset]
         forward = target - eye
-        forward /= np.maximum(np.linalg.norm(forward, axis=1, keepdims=True), 1e-9)
-        z = -forward
+        distance = np.linalg.norm(forward, axis=1, keepdims=True)
+        aimed = distance[:, 0] > 1e-6  # an aimer sitting on its target keeps its orientation
+        if not aimed.all():
+            matrices, forward, distance = matrices[aimed], forward[aimed], distance[aimed]
+        z = -forward / distance
         x = np.cross(np.array([0.0, 1.0, 0.0], np.float32), z)
         degenerate = np.linalg.norm(x, axis=1) < 1e-6
         x[degenerate] = np.cross(np.array([0.0, 0.0, 1.0], np.float32), z[degenerate])
@@ -58,7 +61,11 @@ def aim_look_at(
         matrices[:, 0, :3] = x * scale[:, 0:1]
         matrices[:, 1, :3] = y * scale[:, 1:2]
         matrices[:, 2, :3] = z * scale[:, 2:3]
-        view[Transform.rotation] = _quats_from_axes(x, y, z)
+        if aimed.all():
+            view[Transform.rotation] = _quats_from_axes(x, y, z)
+        else:
+            view[GlobalTransform.matrix][aimed] = matrices  # boolean indexing copied; write back
+            view[Transform.rotation][aimed] = _quats_from_axes(x, y, z)
 
 
 def _world_positions(world, entities: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pyrr
 
 from components.camera import Camera, vertical_fov
 from components.light import AmbientLight, DirectionalLight, PointLight
@@ -35,15 +36,8 @@ class ExtractedFrame:
 
 
 def perspective(fov_y: float, aspect: float, near: float, far: float) -> np.ndarray:
-    """OpenGL projection in GL layout (the transpose of the textbook column-vector matrix)."""
-    f = 1.0 / math.tan(fov_y / 2.0)
-    m = np.zeros((4, 4), np.float32)
-    m[0, 0] = f / aspect
-    m[1, 1] = f
-    m[2, 2] = (far + near) / (near - far)
-    m[2, 3] = -1.0
-    m[3, 2] = 2.0 * far * near / (near - far)
-    return m
+    """OpenGL projection in GL layout (pyrr's convention, which is ours)."""
+    return pyrr.matrix44.create_perspective_projection(math.degrees(fov_y), aspect, near, far, dtype=np.float32)
 
 
 def view_from_camera_matrix(camera_world: np.ndarray) -> np.ndarray:
