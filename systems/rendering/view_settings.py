@@ -54,12 +54,12 @@ class Timeline:
 
 @dataclass
 class EntityNames:
-    """Scene names <-> entity ids (tools and CLI only, never the per-frame path)."""
+    """Scene names <-> entity ids, fixed when the scene loads."""
 
     by_name: dict[str, int] = field(default_factory=dict)
 
+    def __post_init__(self):
+        self._by_entity = {entity: name for name, entity in self.by_name.items()}
+
     def name_of(self, entity: int) -> str | None:
-        for name, e in self.by_name.items():
-            if e == entity:
-                return name
-        return None
+        return self._by_entity.get(entity)
