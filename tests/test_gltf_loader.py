@@ -385,6 +385,38 @@ def test_meshopt_filters(tmp_path):
     np.testing.assert_allclose(translation.values, translations, rtol=1e-4, atol=1e-4)
 
 
+def test_khr_meshopt_v1_codec_and_color_filter(tmp_path):
+    # gltfpack -cz writes KHR_meshopt_compression: the v1 vertex codec, and COLOR-filtered vertex colours.
+    meshopt = pytest.importorskip("meshopt", reason="the v1 and COLOR encoders come from the meshopt package")
+    rng = np.random.default_rng(5)
+    builder = GltfBuilder()
+    builder.json["extensionsUsed"] = builder.json["extensionsRequired"] = ["KHR_meshopt_compression"]
+    positions = rng.random((30, 3)).astype(np.float32)
+    colors = rng.random((30, 4)).astype(np.float32)
+    position_view = builder.meshopt_view(meshopt.encode_gltf_buffer(positions, "ATTRIBUTES", version=1),
+                                         30, 12, "ATTRIBUTES")
+    colors_8, colors_16 = (
+        builder.meshopt_view(meshopt.encode_gltf_buffer(meshopt.encode_filter_color(colors, stride, bits),
+                                                        "ATTRIBUTES", version=1), 30, stride, "ATTRIBUTES", "COLOR")
+        for stride, bits in ((4, 8), (8, 12))
+    )
+    for view in builder.json["bufferViews"]:
+        view["extensions"] = {"KHR_meshopt_compression": view["extensions"].pop("EXT_meshopt_compression")}
+    position = builder.accessor_on(position_view, positions)
+    builder.add("meshes", {"primitives": [
+        {"attributes": {"POSITION": position,
+                        "COLOR_0": builder.accessor_on(view, np.zeros((30, 4), dtype), normalized=True)}}
+        for view, dtype in ((colors_8, np.uint8), (colors_16, np.uint16))
+    ]})
+    one_node_scene(builder)
+    asset = load_gltf(builder.write_glb(tmp_path / "khr_meshopt.glb"))
+    assert asset.warnings == []
+    coarse, fine = asset.meshes[0].primitives
+    np.testing.assert_array_equal(coarse.positions, positions)
+    np.testing.assert_allclose(coarse.colors, colors, atol=2 / 255)
+    np.testing.assert_allclose(fine.colors, colors, atol=2 / 4095)
+
+
 def test_sparse_accessors(tmp_path):
     builder = GltfBuilder()
     base = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0]], np.float32)
@@ -420,6 +452,36 @@ def test_strips_and_fans_become_lists(tmp_path):
     primitive = load_gltf(builder.write_glb(tmp_path / "strip.glb")).meshes[0].primitives[0]
     np.testing.assert_array_equal(primitive.indices, [0, 1, 2, 1, 3, 2])
     np.testing.assert_allclose(primitive.normals, np.tile([0, 0, 1], (4, 1)), atol=1e-6)
+
+
+def test_non_finite_positions_drop_their_triangles(tmp_path):
+    builder = GltfBuilder()
+    positions = [[0, 0, 0], [1, 0, 0], [0, 1, 0], [np.inf, 0, 0], [1, 1, 0], [0, np.nan, 1]]
+    builder.triangle_mesh(positions, indices=[0, 1, 2, 1, 3, 2, 2, 1, 4, 0, 5, 1])
+    one_node_scene(builder)
+    asset = load_gltf(builder.write_glb(tmp_path / "infinite.glb"))
+    primitive = asset.meshes[0].primitives[0]
+    np.testing.assert_array_equal(primitive.indices, [0, 1, 2, 2, 1, 4])
+    assert np.isfinite(primitive.positions).all() and np.isfinite(primitive.normals).all()
+    np.testing.assert_array_equal(primitive.bounds(), [[0, 0, 0], [1, 1, 0]])  # unused vertices stay inside
+    (warning,) = asset.warnings
+    assert "2 vertices with non-finite POSITION values; dropped the 2 triangles" in warning
+
+
+def test_draco_only_primitive_is_skipped_with_a_warning(tmp_path):
+    builder = GltfBuilder()
+    builder.json["extensionsUsed"] = ["KHR_draco_mesh_compression"]
+    draco = {"bufferView": builder.view(b"\0" * 8), "attributes": {"POSITION": 0}}
+    position = builder.accessor_on(None, np.zeros((3, 3), np.float32))  # the data exists only compressed
+    builder.add("meshes", {"primitives": [
+        {"attributes": {"POSITION": position}, "extensions": {"KHR_draco_mesh_compression": draco}},
+        {"attributes": {"POSITION": builder.accessor(np.array(TRIANGLE, np.float32))}},
+    ]})
+    one_node_scene(builder)
+    asset = load_gltf(builder.write_glb(tmp_path / "draco_optional.glb"))
+    (primitive,) = asset.meshes[0].primitives
+    np.testing.assert_array_equal(primitive.positions, TRIANGLE)
+    assert any("meshes[0].primitives[0] is stored only Draco-compressed" in warning for warning in asset.warnings)
 
 
 def test_points_primitive_is_skipped_with_a_warning(tmp_path):
@@ -493,6 +555,31 @@ def test_out_of_order_nodes_are_renumbered_with_every_reference(tmp_path):
     np.testing.assert_array_equal(asset.nodes[2].translation, [0, 1, 0])
 
 
+def test_gpu_instances_become_child_nodes(tmp_path):
+    builder = GltfBuilder()
+    builder.json["extensionsUsed"] = builder.json["extensionsRequired"] = [
+        "EXT_mesh_gpu_instancing", "KHR_mesh_quantization"]
+    builder.triangle_mesh(TRIANGLE)
+    half_turn_about_y = np.array([0, 1, 0, 0], np.float32)
+    rotations = (np.array([[0, 0, 0, 1], half_turn_about_y, [0, 0, 0, 1]]) * 32767).astype(np.int16)
+    translations = np.array([[0, 0, 0], [2, 0, 0], [4, 0, 0]], np.float32)
+    instancing = {"attributes": {"TRANSLATION": builder.accessor(translations),
+                                 "ROTATION": builder.accessor(rotations, normalized=True),
+                                 "SCALE": builder.accessor(np.full((3, 3), 0.5, np.float32))}}
+    builder.json["nodes"] = [{"name": "grid", "mesh": 0, "translation": [0, 1, 0],
+                              "extensions": {"EXT_mesh_gpu_instancing": instancing}}]
+    builder.json["scenes"] = [{"nodes": [0]}]
+    asset = load_gltf(builder.write_glb(tmp_path / "instanced.glb"))
+    assert asset.warnings == []
+    grid, *instances = asset.nodes
+    assert grid.mesh is None and grid.children == [1, 2, 3] and asset.roots == [0]
+    assert [node.mesh for node in instances] == [0, 0, 0] and {node.parent for node in instances} == {0}
+    np.testing.assert_array_equal([node.translation for node in instances], translations)
+    np.testing.assert_allclose(instances[1].rotation, half_turn_about_y, atol=1e-6)
+    np.testing.assert_array_equal(instances[2].scale, [0.5, 0.5, 0.5])
+    assert_parent_first(asset)
+
+
 def test_vrm0_humanoid_bones(tmp_path):
     builder = GltfBuilder()
     builder.triangle_mesh(TRIANGLE)
@@ -501,8 +588,10 @@ def test_vrm0_humanoid_bones(tmp_path):
         {"bone": "hips", "node": 0}, {"bone": "head", "node": 1}, {"bone": "jaw", "node": -1}]}}}
     builder.json["extensionsUsed"] = ["VRM"]
     asset = load_model(builder.write_glb(tmp_path / "avatar.vrm"))
-    assert asset.humanoid_bones == {"hips": 0, "head": 1}
-    assert asset.roots == [0]  # no scenes: every parentless node
+    # VRM 0.x faces -Z: a half-turn root (node 0) is added above the file's roots
+    assert asset.humanoid_bones == {"hips": 1, "head": 2}
+    assert asset.roots == [0] and asset.nodes[1].parent == 0
+    assert np.allclose(asset.nodes[0].rotation, [0, 1, 0, 0])
 
 
 def test_animation_value_shapes(tmp_path):
@@ -593,6 +682,59 @@ def test_materials_textures_and_texture_transform(tmp_path):
     np.testing.assert_array_equal(untouched, [[0, 0], [1, 0], [0, 1]])
 
 
+def test_material_uv_mapping_follows_the_base_color_texture(tmp_path):
+    builder = GltfBuilder()
+    builder.json["images"] = [{"uri": "data:image/png;base64," + base64.b64encode(png_bytes((9, 9, 9, 255))).decode()}]
+    builder.json["textures"] = [{"source": 0}]
+    tiled = {"KHR_texture_transform": {"scale": [4.0, 4.0]}}
+    builder.json["materials"] = [
+        # Colour on the second UV set; an ambient-occlusion map on the first would be sampled at the wrong place.
+        {"pbrMetallicRoughness": {"baseColorTexture": {"index": 0, "texCoord": 1}},
+         "occlusionTexture": {"index": 0}},
+        # One UV set, but the normal map tiles differently from the colour.
+        {"pbrMetallicRoughness": {"baseColorTexture": {"index": 0, "extensions": tiled}},
+         "normalTexture": {"index": 0}, "emissiveTexture": {"index": 0, "extensions": tiled}},
+    ]
+    first_uv = np.array([[0, 0], [1, 0], [0, 1]], np.float32)
+    second_uv = np.array([[0.5, 0.5], [0.75, 0.5], [0.5, 0.75]], np.float32)
+    attributes = {"POSITION": builder.accessor(np.array(TRIANGLE, np.float32)),
+                  "TEXCOORD_0": builder.accessor(first_uv), "TEXCOORD_1": builder.accessor(second_uv)}
+    builder.add("meshes", {"primitives": [{"attributes": attributes, "material": m} for m in (0, 1)]})
+    one_node_scene(builder)
+    asset = load_gltf(builder.write_glb(tmp_path / "uv_sets.glb"))
+    second_set, tiled_material = asset.materials
+    assert second_set.base_color_texture is not None and second_set.occlusion_texture is None
+    assert tiled_material.emissive_texture is not None and tiled_material.normal_texture is None
+    from_second_set, from_tiled = asset.meshes[0].primitives
+    np.testing.assert_array_equal(from_second_set.uv0, second_uv)
+    np.testing.assert_allclose(from_tiled.uv0, first_uv * 4)
+    dropped = [warning for warning in asset.warnings if "keeps one UV mapping" in warning]
+    assert len(dropped) == 2 and "occlusionTexture" in dropped[0] and "normalTexture" in dropped[1]
+
+
+@pytest.mark.parametrize("extension, image_format", [("EXT_texture_webp", "WEBP"), ("EXT_texture_avif", "AVIF"),
+                                                     ("KHR_texture_basisu", None)])
+def test_texture_sourced_only_through_an_image_format_extension(tmp_path, extension, image_format):
+    builder = GltfBuilder()
+    builder.json["extensionsUsed"] = builder.json["extensionsRequired"] = [extension]
+    if image_format is None:  # KTX2, which Pillow cannot decode: the model loads with the magenta stand-in
+        image, expected = b"\xabKTX 20\xbb\r\n\x1a\n" + bytes(64), [255, 0, 255, 255]
+    else:
+        encoded = io.BytesIO()
+        Image.new("RGBA", (4, 4), (0, 0, 255, 255)).save(encoded, format=image_format, lossless=True)
+        image, expected = encoded.getvalue(), [0, 0, 255, 255]
+    builder.json["images"] = [{"bufferView": builder.view(image), "mimeType": "image/x-test"}]
+    builder.json["textures"] = [{"extensions": {extension: {"source": 0}}}]
+    builder.json["materials"] = [{"pbrMetallicRoughness": {"baseColorTexture": {"index": 0}}}]
+    builder.triangle_mesh(TRIANGLE)
+    builder.json["meshes"][0]["primitives"][0]["material"] = 0
+    one_node_scene(builder)
+    asset = load_gltf(builder.write_glb(tmp_path / "image_extension.glb"))
+    pixels = asset.textures[asset.materials[0].base_color_texture].pixels
+    np.testing.assert_allclose(pixels[0, 0], expected, atol=2)
+    assert (asset.warnings == []) == (image_format is not None)
+
+
 def test_eight_influences_keep_the_strongest_four(tmp_path):
     builder = GltfBuilder()
     builder.triangle_mesh(TRIANGLE)
@@ -629,6 +771,38 @@ def test_optional_unsupported_extension_is_a_warning(tmp_path, caplog):
     assert "KHR_materials_sheen" in caplog.text
 
 
+def test_required_looks_only_extension_is_a_warning(tmp_path):
+    builder = GltfBuilder()
+    builder.triangle_mesh(TRIANGLE)
+    one_node_scene(builder)
+    builder.json["extensionsUsed"] = builder.json["extensionsRequired"] = ["KHR_materials_transmission"]
+    asset = load_gltf(builder.write_glb(tmp_path / "glass.glb"))
+    assert asset.meshes and asset.warnings == ["ignoring unsupported glTF extension KHR_materials_transmission"]
+
+
+def test_specular_glossiness_becomes_a_dielectric(tmp_path):
+    builder = GltfBuilder()
+    builder.json["extensionsUsed"] = builder.json["extensionsRequired"] = ["KHR_materials_pbrSpecularGlossiness"]
+    builder.json["images"] = [{"uri": "data:image/png;base64," + base64.b64encode(png_bytes((0, 200, 0, 255))).decode()}]
+    builder.json["textures"] = [{"source": 0}]
+    spec_gloss = {"diffuseFactor": [1, 0.5, 0.5, 1], "diffuseTexture": {"index": 0}, "glossinessFactor": 0.75,
+                  "specularFactor": [1, 1, 1], "specularGlossinessTexture": {"index": 0}}
+    builder.json["materials"] = [
+        {"extensions": {"KHR_materials_pbrSpecularGlossiness": spec_gloss}},
+        {"pbrMetallicRoughness": {"metallicFactor": 0.3}, "extensions": {"KHR_materials_pbrSpecularGlossiness": spec_gloss}},
+    ]
+    builder.triangle_mesh(TRIANGLE)
+    one_node_scene(builder)
+    asset = load_gltf(builder.write_glb(tmp_path / "spec_gloss.glb"))
+    approximated, authored = asset.materials
+    np.testing.assert_array_equal(approximated.base_color, [1, 0.5, 0.5, 1])
+    assert approximated.base_color_texture is not None
+    assert (approximated.metallic, approximated.roughness) == (0.0, 0.25)
+    # The file's own metallic-roughness version wins over the approximation.
+    assert (authored.metallic, authored.base_color_texture) == (pytest.approx(0.3), None)
+    assert asset.warnings == ["materials[0] specularGlossinessTexture has no metallic-roughness counterpart; ignored"]
+
+
 def test_cameras(tmp_path):
     builder = GltfBuilder()
     builder.triangle_mesh(TRIANGLE)
@@ -659,3 +833,19 @@ def test_matrix_accessors_skip_column_padding(tmp_path):
     matrices = builder.accessor_on(builder.view(padded.tobytes()), columns, type_name="MAT3", normalized=True)
     document = GltfDocument(builder.write_glb(tmp_path / "mat3.glb"))
     np.testing.assert_allclose(read_accessor(document, matrices, "test"), columns / 255.0, rtol=1e-6)
+
+
+def test_vrm0_avatars_are_turned_to_face_positive_z():
+    path = SHARED_ASSETS / "humanoid" / "Godette_vrm_v4.vrm"
+    if not path.exists():
+        pytest.skip(f"third-party test asset {path} not present")
+    from engine.assets.library import prepare_model
+    from engine.math_kernels import pose_matrices
+
+    model = prepare_model(load_gltf(path), "godette")
+    matrices = np.zeros((model.node_count, 4, 4), np.float32)
+    pose_matrices(model.rest_translation, model.rest_rotation, model.rest_scale, model.parents, matrices, model.node_count)
+    bones = model.asset.humanoid_bones
+    # facing +Z: the avatar's left hand is on +X and its toes point towards +Z from its feet
+    assert matrices[bones["leftHand"], 3, 0] > 0.2
+    assert matrices[bones["leftToes"], 3, 2] > matrices[bones["leftFoot"], 3, 2]

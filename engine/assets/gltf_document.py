@@ -2,7 +2,7 @@
 
 Handles the container (GLB chunks or a JSON `.gltf`), resolves `data:` and
 relative URIs, and hands out buffer views as uint8 arrays (decompressing
-EXT_meshopt_compression views on first use). Every problem with the file is an
+EXT_/KHR_meshopt_compression views on first use). Every problem with the file is an
 `AssetError` naming it; every index into a top-level array is checked here so
 callers can trust what they get.
 """
@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from engine.assets.meshopt_decode import MESHOPT_EXTENSION, decode_meshopt_view
+from engine.assets.meshopt_decode import decode_meshopt_view, meshopt_extension
 from engine.errors import AssetError
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ class GltfDocument:
         spec = self.item("bufferViews", index, referrer)
         if index not in self._views:
             label = f"bufferViews[{index}]"
-            compressed = spec.get("extensions", {}).get(MESHOPT_EXTENSION)
+            compressed = meshopt_extension(spec)
             if compressed is not None:
                 source = self._slice(compressed, label)
                 view = decode_meshopt_view(source, compressed, label, self.fail)

@@ -13,20 +13,25 @@ import numpy as np
 
 from engine.assets.gltf_accessors import read_accessor
 from engine.assets.gltf_document import GltfDocument
+from engine.assets.gltf_materials import UvMapping, apply_uv_transform
 from engine.assets.model import Mesh, Primitive
 
 TRIANGLES, TRIANGLE_STRIP, TRIANGLE_FAN = 4, 5, 6
 NON_TRIANGLE_MODES = {0: "POINTS", 1: "LINES", 2: "LINE_LOOP", 3: "LINE_STRIP"}
 INFLUENCES_PER_VERTEX = 4
+DRACO_EXTENSION = "KHR_draco_mesh_compression"
 
 
-def read_mesh(doc: GltfDocument, mesh_index: int) -> Mesh:
+def read_mesh(doc: GltfDocument, mesh_index: int, uv_mappings: list[UvMapping]) -> Mesh:
+    """Mesh `mesh_index`; each primitive's uv0 follows its material's entry in `uv_mappings`."""
     spec = doc.items("meshes")[mesh_index]
     label = f"meshes[{mesh_index}]"
     primitive_specs = spec.get("primitives")
     if not isinstance(primitive_specs, list):
         doc.fail(f"{label} has no primitives array")
-    read = (_read_primitive(doc, p, f"{label}.primitives[{i}]") for i, p in enumerate(primitive_specs))
+    read = (
+        _read_primitive(doc, p, f"{label}.primitives[{i}]", uv_mappings) for i, p in enumerate(primitive_specs)
+    )
     primitives = [primitive for primitive in read if primitive is not None]
 
     target_count = max((p.morph_target_count for p in primitives), default=0)
@@ -83,7 +88,9 @@ def smooth_normals(positions: np.ndarray, indices: np.ndarray) -> np.ndarray:
     return np.where(lengths > 0, sums / np.maximum(lengths, 1e-300), [0.0, 1.0, 0.0]).astype(np.float32)
 
 
-def _read_primitive(doc: GltfDocument, spec: dict[str, Any], label: str) -> Primitive | None:
+def _read_primitive(
+    doc: GltfDocument, spec: dict[str, Any], label: str, uv_mappings: list[UvMapping]
+) -> Primitive | None:
     mode = spec.get("mode", TRIANGLES)
     if mode in NON_TRIANGLE_MODES:
         doc.warn(f"{label} is {NON_TRIANGLE_MODES[mode]}; only triangles are drawn, skipped")
@@ -93,6 +100,12 @@ def _read_primitive(doc: GltfDocument, spec: dict[str, Any], label: str) -> Prim
     attributes = spec.get("attributes", {})
     if "POSITION" not in attributes:
         doc.warn(f"{label} has no POSITION attribute, skipped")
+        return None
+    if DRACO_EXTENSION in spec.get("extensions", {}) and "bufferView" not in doc.item(
+        "accessors", attributes["POSITION"], label
+    ):
+        doc.warn(f"{label} is stored only Draco-compressed ({DRACO_EXTENSION}), which this loader cannot decode; "
+                 "skipped")
         return None
     positions = _vertex_attribute(doc, attributes, "POSITION", (3,), None, label)
     vertex_count = len(positions)
@@ -106,6 +119,7 @@ def _read_primitive(doc: GltfDocument, spec: dict[str, Any], label: str) -> Prim
     if len(indices) and int(indices.max()) >= vertex_count:
         doc.fail(f"{label} indices reach vertex {int(indices.max())} but there are only {vertex_count}")
     indices = triangle_list(indices, mode)
+    positions, indices = _drop_non_finite_vertices(doc, positions, indices, label)
     if len(indices) == 0:
         doc.warn(f"{label} has no triangles, skipped")
         return None
@@ -119,20 +133,40 @@ def _read_primitive(doc: GltfDocument, spec: dict[str, Any], label: str) -> Prim
         colors = np.concatenate([colors, np.ones((vertex_count, 1), np.float32)], axis=1)
     joints, weights = _skin_influences(doc, attributes, vertex_count, label)
     morph_positions, morph_normals = _morph_targets(doc, spec.get("targets", []), vertex_count, label)
-    material = spec.get("material")
+    material = None if spec.get("material") is None else doc.index("materials", spec["material"], label)
+    mapping = UvMapping() if material is None else uv_mappings[material]
+    uv0 = attribute(f"TEXCOORD_{mapping.tex_coord}", (2,))
+    if uv0 is not None and mapping.transform is not None:
+        uv0 = apply_uv_transform(uv0, mapping.transform)
     return Primitive(
         positions=positions,
         indices=indices,
         normals=smooth_normals(positions, indices) if normals is None else normals,
-        uv0=attribute("TEXCOORD_0", (2,)),
+        uv0=uv0,
         tangents=attribute("TANGENT", (4,)),
         colors=colors,
         joints=joints,
         weights=weights,
-        material=None if material is None else doc.index("materials", material, label),
+        material=material,
         morph_positions=morph_positions,
         morph_normals=morph_normals,
     )
+
+
+def _drop_non_finite_vertices(
+    doc: GltfDocument, positions: np.ndarray, indices: np.ndarray, label: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions with inf/NaN cannot be drawn or framed: drop their triangles and park them on a finite vertex."""
+    finite = np.isfinite(positions).all(axis=1)
+    if finite.all():
+        return positions, indices
+    triangles = indices.reshape(-1, 3)
+    kept = triangles[finite[triangles].all(axis=1)]
+    doc.warn(f"{label} has {int((~finite).sum())} vertices with non-finite POSITION values; "
+             f"dropped the {len(triangles) - len(kept)} triangles using them")
+    # Unused vertices still count towards bounds, so they must not stay infinite.
+    positions[~finite] = positions[finite][0] if finite.any() else 0.0
+    return positions, kept.reshape(-1)
 
 
 def _vertex_attribute(

@@ -16,11 +16,12 @@ from engine.assets.gltf_animation import read_animations
 from engine.assets.gltf_document import GltfDocument
 from engine.assets.gltf_extensions import check_extensions
 from engine.assets.gltf_geometry import read_mesh
-from engine.assets.gltf_materials import apply_uv_transform, read_materials
+from engine.assets.gltf_instancing import expand_gpu_instances
+from engine.assets.gltf_materials import read_materials
 from engine.assets.gltf_node_order import parent_first_order, renumber_nodes
 from engine.assets.gltf_scene import read_cameras, read_nodes, read_roots, read_skins
 from engine.assets.gltf_textures import GltfTextureTable
-from engine.assets.gltf_vrm import read_humanoid_bones
+from engine.assets.gltf_vrm import is_vrm0, read_humanoid_bones, turn_to_face_positive_z
 from engine.assets.model import ModelAsset
 from engine.errors import AssetError
 
@@ -39,13 +40,10 @@ def load_gltf(path: str | os.PathLike) -> ModelAsset:
 def _build(doc: GltfDocument) -> ModelAsset:
     check_extensions(doc)
     textures = GltfTextureTable(doc)
-    materials, uv_transforms = read_materials(doc, textures)
-    meshes = [read_mesh(doc, index) for index in range(len(doc.items("meshes")))]
-    for primitive in (p for mesh in meshes for p in mesh.primitives):
-        transform = None if primitive.material is None else uv_transforms[primitive.material]
-        if transform is not None and primitive.uv0 is not None:
-            primitive.uv0 = apply_uv_transform(primitive.uv0, transform)
+    materials, uv_mappings = read_materials(doc, textures)
+    meshes = [read_mesh(doc, index, uv_mappings) for index in range(len(doc.items("meshes")))]
     nodes = read_nodes(doc)
+    expand_gpu_instances(doc, nodes)
     asset = ModelAsset(
         path=os.fspath(doc.path),
         nodes=nodes,
@@ -59,6 +57,8 @@ def _build(doc: GltfDocument) -> ModelAsset:
         humanoid_bones=read_humanoid_bones(doc),
     )
     _check_cross_references(doc, asset)
+    if is_vrm0(doc):
+        turn_to_face_positive_z(asset)
     order = parent_first_order(asset.nodes)
     if order is None:
         doc.fail("node hierarchy contains a cycle")

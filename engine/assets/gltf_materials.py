@@ -1,12 +1,15 @@
-"""glTF materials -> `Material`s, plus the KHR_texture_transform each one implies for uv0.
+"""glTF materials -> `Material`s, plus the UV mapping each one implies for uv0.
 
-`Material` has no per-texture UV transform, so a KHR_texture_transform is
-baked into the primitives' uv0 instead. That is only exact when every texture
-of the material uses the same transform; otherwise it is ignored with a warning.
+`Primitive` has one UV set and `Material` no per-texture UV transform, so a
+material gets one `UvMapping`: the TEXCOORD_n set and KHR_texture_transform of
+its base colour texture (or of its first texture), loaded as uv0 with the
+transform baked in. A texture mapped any other way would be sampled at the
+wrong place, so it is dropped with a warning rather than shown wrong.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,17 +22,31 @@ ALPHA_MODES = ("OPAQUE", "MASK", "BLEND")
 IDENTITY_UV_TRANSFORM = np.array([[1, 0], [0, 1], [0, 0]], np.float32)
 
 
-def read_materials(doc: GltfDocument, table: GltfTextureTable) -> tuple[list[Material], list[np.ndarray | None]]:
-    """Materials in file order, and per material a (3, 2) uv transform (`[u, v, 1] @ M`) or None."""
-    materials, uv_transforms = [], []
+@dataclass(frozen=True, eq=False)
+class UvMapping:
+    """Where a material's uv0 comes from: TEXCOORD_`tex_coord`, then `transform` ((3, 2), None for identity)."""
+
+    tex_coord: int = 0
+    transform: np.ndarray | None = None
+
+    def same_as(self, other: UvMapping) -> bool:
+        if self.tex_coord != other.tex_coord or (self.transform is None) != (other.transform is None):
+            return False
+        return self.transform is None or bool(np.allclose(self.transform, other.transform, atol=1e-7))
+
+
+def read_materials(doc: GltfDocument, table: GltfTextureTable) -> tuple[list[Material], list[UvMapping]]:
+    """Materials in file order, and the UV mapping of each."""
+    materials, uv_mappings = [], []
     for index, spec in enumerate(doc.items("materials")):
         reader = _MaterialReader(doc, table, index, spec)
         materials.append(reader.material())
-        uv_transforms.append(reader.shared_uv_transform())
-    return materials, uv_transforms
+        uv_mappings.append(reader.uv_mapping or UvMapping())
+    return materials, uv_mappings
 
 
 def apply_uv_transform(uv: np.ndarray, transform: np.ndarray) -> np.ndarray:
+    """`[u, v, 1] @ transform` for every row."""
     return (uv @ transform[:2] + transform[2]).astype(np.float32)
 
 
@@ -38,12 +55,18 @@ class _MaterialReader:
         self.doc, self.table, self.spec = doc, table, spec
         self.label = f"materials[{index}]" + (f" '{spec['name']}'" if spec.get("name") else "")
         self.name = spec.get("name") or f"material{index}"
-        self.uv_transforms: list[np.ndarray] = []
+        self.uv_mapping: UvMapping | None = None  # set by the first texture read
+        self._mapping_slot = ""
 
     def material(self) -> Material:
         spec = self.spec
-        pbr = spec.get("pbrMetallicRoughness", {})
         extensions = spec.get("extensions", {})
+        pbr = spec.get("pbrMetallicRoughness")
+        spec_gloss = extensions.get("KHR_materials_pbrSpecularGlossiness")
+        if pbr is None and spec_gloss is not None:
+            # A file with both gives pbrMetallicRoughness as the authored fallback, which beats our approximation.
+            pbr = self._metal_rough_from_spec_gloss(spec_gloss)
+        pbr = pbr or {}
         normal_info = spec.get("normalTexture") or {}
         occlusion_info = spec.get("occlusionTexture") or {}
         emissive_strength = extensions.get("KHR_materials_emissive_strength", {}).get("emissiveStrength", 1.0)
@@ -51,10 +74,12 @@ class _MaterialReader:
         if alpha_mode not in ALPHA_MODES:
             self.doc.warn(f"{self.label} has unknown alphaMode {alpha_mode!r}; using OPAQUE")
             alpha_mode = "OPAQUE"
+        # Base colour first: its UV mapping is the one the material keeps.
+        base_color_texture = self._texture(pbr.get("baseColorTexture"), "baseColorTexture", srgb=True)
         return Material(
             name=self.name,
             base_color=_floats(pbr.get("baseColorFactor", (1, 1, 1, 1)), 4, self),
-            base_color_texture=self._texture(pbr.get("baseColorTexture"), "baseColorTexture", srgb=True),
+            base_color_texture=base_color_texture,
             metallic=float(pbr.get("metallicFactor", 1.0)),
             roughness=float(pbr.get("roughnessFactor", 1.0)),
             metallic_roughness_texture=self._texture(
@@ -72,29 +97,45 @@ class _MaterialReader:
             unlit="KHR_materials_unlit" in extensions,
         )
 
-    def shared_uv_transform(self) -> np.ndarray | None:
-        """The one transform all this material's textures agree on; None for identity or disagreement."""
-        if not self.uv_transforms:
-            return None
-        first = self.uv_transforms[0]
-        if any(not np.allclose(first, other, atol=1e-7) for other in self.uv_transforms[1:]):
-            self.doc.warn(f"{self.label} textures use different KHR_texture_transforms; transforms ignored")
-            return None
-        return None if np.allclose(first, IDENTITY_UV_TRANSFORM, atol=1e-7) else first
+    def _metal_rough_from_spec_gloss(self, spec_gloss: dict[str, Any]) -> dict[str, Any]:
+        """KHR_materials_pbrSpecularGlossiness as pbrMetallicRoughness JSON: the diffuse colour on a
+        dielectric with roughness 1 - glossiness. Specular colour has no metallic-roughness counterpart."""
+        if "specularGlossinessTexture" in spec_gloss:
+            self.doc.warn(f"{self.label} specularGlossinessTexture has no metallic-roughness counterpart; ignored")
+        approximated = {
+            "baseColorFactor": spec_gloss.get("diffuseFactor", (1, 1, 1, 1)),
+            "metallicFactor": 0.0,
+            "roughnessFactor": 1.0 - float(spec_gloss.get("glossinessFactor", 1.0)),
+        }
+        if "diffuseTexture" in spec_gloss:
+            approximated["baseColorTexture"] = spec_gloss["diffuseTexture"]
+        return approximated
 
     def _texture(self, info: Any, slot: str, srgb: bool) -> int | None:
         if info is None:
             return None
         if not isinstance(info, dict) or "index" not in info:
             self.doc.fail(f"{self.label} {slot} has no texture index")
-        transform = info.get("extensions", {}).get("KHR_texture_transform")
-        tex_coord = info.get("texCoord", 0)
-        if transform is not None:
-            tex_coord = transform.get("texCoord", tex_coord)
-        if tex_coord != 0:
-            self.doc.warn(f"{self.label} {slot} uses TEXCOORD_{tex_coord}; only TEXCOORD_0 is loaded, so it uses that")
-        self.uv_transforms.append(IDENTITY_UV_TRANSFORM if transform is None else _uv_transform_matrix(transform))
+        mapping = _texture_mapping(info)
+        if self.uv_mapping is None:
+            self.uv_mapping, self._mapping_slot = mapping, slot
+        elif not mapping.same_as(self.uv_mapping):
+            self.doc.warn(
+                f"{self.label} {slot} uses another UV set or KHR_texture_transform than its {self._mapping_slot}; "
+                f"a material keeps one UV mapping, so the {slot} is dropped"
+            )
+            return None
         return self.table.slot(info["index"], srgb, f"{self.label} {slot}")
+
+
+def _texture_mapping(info: dict[str, Any]) -> UvMapping:
+    transform = info.get("extensions", {}).get("KHR_texture_transform")
+    tex_coord = info.get("texCoord", 0)
+    if transform is None:
+        return UvMapping(tex_coord)
+    matrix = _uv_transform_matrix(transform)
+    identity = np.allclose(matrix, IDENTITY_UV_TRANSFORM, atol=1e-7)
+    return UvMapping(transform.get("texCoord", tex_coord), None if identity else matrix)
 
 
 def _uv_transform_matrix(transform: dict[str, Any]) -> np.ndarray:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from engine.assets.gltf_document import GltfDocument
+from engine.assets.model import ModelAsset, Node
 
 
 def read_humanoid_bones(doc: GltfDocument) -> dict[str, int]:
@@ -30,6 +33,22 @@ def read_humanoid_bones(doc: GltfDocument) -> dict[str, int]:
     return {
         str(name): doc.index("nodes", node, f"humanoid bone '{name}'") for name, node in pairs if _assigned(name, node)
     }
+
+
+def is_vrm0(doc: GltfDocument) -> bool:
+    extensions = doc.json.get("extensions", {})
+    return "VRM" in extensions and "VRMC_vrm" not in extensions
+
+
+def turn_to_face_positive_z(asset: ModelAsset) -> None:
+    """VRM 0.x avatars face -Z, against glTF's +Z (VRM 1.0 fixed this): put the scene under a half turn about +Y,
+    so every avatar walks, retargets and frames the same way. Node order is fixed up by the caller."""
+    turn = len(asset.nodes)
+    asset.nodes.append(Node("vrm0_turn_to_face_+z", children=list(asset.roots),
+                            rotation=np.array([0.0, 1.0, 0.0, 0.0], np.float32)))
+    for root in asset.roots:
+        asset.nodes[root].parent = turn
+    asset.roots = [turn]
 
 
 def _assigned(name: Any, node: Any) -> bool:

@@ -52,7 +52,8 @@ def build_view_app(asset_path: str, clip_name: str | None, size: tuple[int, int]
     world.spawn(Transform(), GlobalTransform(), AmbientLight())
     environment = world.resource(Environment)
     if environment.ground is not None:
-        environment.ground.height = float(low[1])
+        # a hair below the model, so flat models lying on it are not covered by the grid
+        environment.ground.height = float(low[1]) - 1e-3 * radius
         environment.ground.grid_spacing = float(10 ** math.floor(math.log10(max(radius, 1e-3))))
     app.clock.duration = duration
     return app, duration

@@ -138,12 +138,13 @@ class GpuCache:
         pixels = np.ascontiguousarray(image.pixels, dtype=np.uint8)
         height, width = pixels.shape[:2]
         texture = self.ctx.texture((width, height), 4, pixels, internal_format=GL_SRGB8_ALPHA8 if image.srgb else None)
-        if image.min_filter in _MIPMAP_MIN_FILTERS:
-            texture.build_mipmaps()
         texture.filter = (image.min_filter, image.mag_filter)
         texture.repeat_x = image.wrap_s != GL_CLAMP_TO_EDGE
         texture.repeat_y = image.wrap_t != GL_CLAMP_TO_EDGE
-        texture.anisotropy = self._anisotropy
+        if image.min_filter in _MIPMAP_MIN_FILTERS:
+            texture.build_mipmaps()
+            # only with mipmaps: llvmpipe's anisotropic path on a single level is ~300x slower
+            texture.anisotropy = self._anisotropy
         return texture
 
 
