@@ -5,7 +5,7 @@
     python main.py play SCENE          interactive playback in a window
     python main.py render SCENE --out PATH [--frames N | --seconds S] [--fps F] [--size WxH] [--camera NAME] [--start T]
     python main.py view ASSET [--clip NAME] [render flags]   any glTF/GLB/VRM/OBJ/PLY/STL
-    python main.py bench ecs|render [--json]
+    python main.py bench ecs|render|particles [--json] [--count N] [--threads T]
 
 Bad input (missing or malformed files, invalid scene values) prints one line
 naming the file and the problem and exits with status 2.

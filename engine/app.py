@@ -1,9 +1,10 @@
 """App: a world, a schedule, plugins, and the frame driver.
 
 A plugin is a function `plugin(app)` that registers a domain's resources and
-systems. `update_to(t)` produces the frame at time t: capture and animation
-once, simulation in fixed steps up to t (reset and re-stepped after a seek
-backwards), then effects, extract and render once.
+systems. `update_to(t)` produces the frame at time t: capture once; then for
+each fixed step due up to t, animation at the step's time followed by the
+simulation step (reset and re-stepped from zero after a seek backwards); then
+animation at t, and effects, extract and render once.
 """
 
 from __future__ import annotations
@@ -50,10 +51,16 @@ class App:
         clock.time = time
         run = self.schedule.run_phase
         run(Phase.CAPTURE, self.world, self.commands)
-        run(Phase.ANIMATE, self.world, self.commands)
-        for _ in range(clock.steps_due()):
+        steps = clock.steps_due()
+        for _ in range(steps):
+            # each step sees the world posed at its own time, so an emitter on a moving entity
+            # gives the same particles whether the frames were played, scrubbed or rendered at another fps
+            clock.time = (clock.sim_steps + 1) * clock.fixed_dt
+            run(Phase.ANIMATE, self.world, self.commands)
             run(Phase.SIMULATE, self.world, self.commands)
             clock.sim_steps += 1
+        clock.time = time
+        run(Phase.ANIMATE, self.world, self.commands)
         run(Phase.EFFECTS, self.world, self.commands)
         run(Phase.EXTRACT, self.world, self.commands)
         run(Phase.RENDER, self.world, self.commands)

@@ -32,6 +32,7 @@ F64 = FieldType(np.dtype(np.float64))
 I32 = FieldType(np.dtype(np.int32))
 I64 = FieldType(np.dtype(np.int64))
 U8 = FieldType(np.dtype(np.uint8))
+U32 = FieldType(np.dtype(np.uint32))
 Bool = FieldType(np.dtype(np.bool_))
 EntityRef = FieldType(np.dtype(np.int64))  # an entity id; -1 = none
 Vec2 = F32(2)

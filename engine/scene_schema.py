@@ -15,13 +15,14 @@ from engine.errors import SceneError
 
 @dataclass(frozen=True)
 class FieldRule:
-    kind: str  # number | int | bool | string | vec3 | vec4 | color | choice | keys | list
+    kind: str  # number | int | bool | string | vec3 | vec4 | color | choice | keys | list | custom
     default: object = None
     required: bool = False
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple = ()
     exclusive_minimum: bool = False
+    check: Callable | None = None  # custom: check(value, where, ctx) -> clean value, or raises ctx.fail(...)
 
 
 def number(default=None, *, minimum=None, maximum=None, required=False, positive=False) -> FieldRule:
@@ -63,6 +64,11 @@ def keys(required=False) -> FieldRule:
     return FieldRule("keys", None, required)
 
 
+def custom(check: Callable, default=None, *, required=False) -> FieldRule:
+    """A structured value its domain validates (curves, bursts): check(value, where, ctx) returns the clean value."""
+    return FieldRule("custom", default, required, check=check)
+
+
 class SceneContext:
     """Where we are, for error messages."""
 
@@ -80,6 +86,8 @@ def _is_number(value) -> bool:
 
 
 def _check(rule: FieldRule, value, where: str, ctx: SceneContext):
+    if rule.kind == "custom":
+        return rule.check(value, where, ctx)
     if rule.kind in ("number", "int"):
         if not _is_number(value) or (rule.kind == "int" and not isinstance(value, int)):
             raise ctx.fail(where, f"expected {'an integer' if rule.kind == 'int' else 'a number'}, got {value!r}")

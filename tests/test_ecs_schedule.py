@@ -76,7 +76,7 @@ def test_commands_are_deferred_to_end_of_phase():
         counts.append(q.count())
         commands.spawn(Position())
 
-    app.add_system(spawner, Phase.ANIMATE)
+    app.add_system(spawner, Phase.EFFECTS)
     app.update_to(0.0)
     app.update_to(0.1)
     assert counts == [0, 1]
@@ -120,3 +120,15 @@ def test_system_ordering_before_after():
     app.add_system(c, Phase.ANIMATE, before="b")
     app.update_to(0.0)
     assert order == ["a", "c", "b"]
+
+
+def test_animation_runs_at_each_fixed_step_time_then_at_the_frame_time():
+    app = App()
+    seen = []
+
+    def record(clock: Res[Clock]):
+        seen.append(round(clock.time, 6))
+
+    app.add_system(record, Phase.ANIMATE)
+    app.update_to(0.05)  # three 1/60 s steps are due
+    assert seen == [round(1 / 60, 6), round(2 / 60, 6), round(3 / 60, 6), 0.05]

@@ -87,9 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     view.set_defaults(handler=view_command.run)
 
     bench = commands.add_parser("bench", help="measure the engine against its baselines")
-    bench.add_argument("target", choices=["ecs", "render"])
+    bench.add_argument("target", choices=["ecs", "render", "particles"])
     bench.add_argument("--json", action="store_true", help="print one JSON object")
-    bench.add_argument("--entities", type=positive_int, default=None)
+    bench.add_argument("--entities", type=positive_int, default=None, help="ecs / render stress: entity count")
+    bench.add_argument("--count", type=positive_int, default=1_000_000, help="particles: particle count")
+    bench.add_argument("--threads", type=positive_int, default=None, help="particles: numba threads (default: all)")
     bench.set_defaults(handler=bench_command.run)
     return parser
 

@@ -1,4 +1,4 @@
-"""`main.py bench ecs|render [--json]`."""
+"""`main.py bench ecs|render|particles [--json]`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,12 @@ def run(args) -> int:
         from engine.cli.bench_ecs import bench_ecs
 
         result = bench_ecs(entities=args.entities or 100_000)
+    elif args.target == "particles":
+        from engine.cli.bench_particles import bench_particles
+        from engine.render.particle_bench import bench_particle_render
+
+        result = bench_particles(count=args.count, threads=args.threads)
+        result.update(bench_particle_render(count=args.count))
     else:
         from engine.cli.bench_render import bench_render
 

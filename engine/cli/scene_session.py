@@ -10,6 +10,7 @@ import numpy as np
 from engine.app import App
 from engine.errors import InputError
 from engine.scene_file import SceneInfo, load_scene
+from systems.particles.plugin import particles_plugin
 from systems.rendering.plugin import scene_plugin
 from systems.rendering.view_settings import EntityNames, RenderSettings
 
@@ -18,6 +19,7 @@ def new_scene_app(size: tuple[int, int]) -> App:
     """An app with the scene plugins, rendering at `size`."""
     app = App()
     app.add_plugin(scene_plugin)
+    app.add_plugin(particles_plugin)
     settings = app.world.resource(RenderSettings)
     settings.width, settings.height = size
     return app

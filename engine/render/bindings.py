@@ -17,6 +17,11 @@ MORPH_DELTAS_UNIT = 7
 HDR_COLOR_UNIT = 8
 LDR_COLOR_UNIT = 9
 GLYPH_ATLAS_UNIT = 10
+HDR_DEPTH_UNIT = 11
+SCENE_DISTANCE_UNIT = 12
+PARTICLE_LUT_UNIT = 13
+PARTICLE_SPRITE_UNIT = 14
+PARTICLE_SPLAT_UNIT = 15
 
 FIXED_BINDINGS = {
     "FrameUniforms": FRAME_UNIFORMS_BINDING,
@@ -31,4 +36,9 @@ FIXED_BINDINGS = {
     "u_hdr_color": HDR_COLOR_UNIT,
     "u_ldr_color": LDR_COLOR_UNIT,
     "u_glyph_atlas": GLYPH_ATLAS_UNIT,
+    "u_hdr_depth": HDR_DEPTH_UNIT,
+    "u_scene_distance": SCENE_DISTANCE_UNIT,
+    "u_particle_lut": PARTICLE_LUT_UNIT,
+    "u_particle_sprite": PARTICLE_SPRITE_UNIT,
+    "u_particle_splat": PARTICLE_SPLAT_UNIT,
 }

@@ -79,6 +79,32 @@ class GroundParams:
 
 
 @dataclass
+class ParticleBatch:
+    """One emitter's live particles, as views into the simulation's columns (no copies).
+
+    Colour and size over life are lookup tables indexed by age / lifetime, so
+    the simulation writes only the state it integrates and both render paths
+    (GL billboards, CPU splat) evaluate the curves themselves.
+    """
+
+    positions: np.ndarray  # (n, 3) float32 world
+    velocities: np.ndarray  # (n, 3) float32 m/s (velocity stretch, extrapolation)
+    ages: np.ndarray  # (n,) float32 seconds
+    lifetimes: np.ndarray  # (n,) float32 seconds
+    sizes: np.ndarray  # (n,) float32 diameter in metres at size-curve 1.0
+    seeds: np.ndarray  # (n,) uint32 per-particle random bits (rotation, flipbook offset)
+    color_over_life: np.ndarray  # (L, 4) float32 linear RGBA, premultiplied-free; alpha = opacity
+    size_over_life: np.ndarray  # (L,) float32 multiplier
+    blend: str = "additive"  # additive | alpha
+    emissive: float = 1.0  # HDR multiplier on colour (sparks and embers glow above 1)
+    texture: TextureImage | None = None  # sprite or flipbook atlas; None = a soft round disc
+    flipbook: tuple[int, int] = (1, 1)  # columns, rows; frame chosen by age / lifetime
+    stretch: float = 0.0  # seconds of velocity to stretch along (sparks); 0 = round billboards
+    softness: float = 0.25  # metres over which particles fade where they meet geometry
+    extrapolate: float = 0.0  # seconds from the last fixed step to this frame: draw at p + v * extrapolate
+
+
+@dataclass
 class RenderFrame:
     view: ViewParams
     lights: LightParams = field(default_factory=LightParams)
@@ -86,3 +112,5 @@ class RenderFrame:
     ground: GroundParams | None = field(default_factory=GroundParams)
     clear_color: np.ndarray = field(default_factory=lambda: np.array([0.62, 0.70, 0.80], np.float32))
     overlay_lines: list[str] = field(default_factory=list)  # HUD text (top-left), window only by default
+    particles: list[ParticleBatch] = field(default_factory=list)
+    particle_path: str = "auto"  # auto | gl | cpu: auto picks the CPU splat on software rasterizers

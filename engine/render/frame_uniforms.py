@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.render.frame import MAX_POINT_LIGHTS, RenderFrame
+from engine.render.projection_terms import view_distance_coefficients
 
 FRAME_UNIFORMS_DTYPE = np.dtype(
     [
@@ -22,6 +23,7 @@ FRAME_UNIFORMS_DTYPE = np.dtype(
         ("ground_ambient", np.float32, 4),
         ("horizon_color", np.float32, 4),
         ("shadow_params", np.float32, 4),
+        ("view_distance_coefficients", np.float32, 4),
         ("point_position_range", np.float32, (MAX_POINT_LIGHTS, 4)),
         ("point_radiance", np.float32, (MAX_POINT_LIGHTS, 4)),
         ("light_counts", np.int32, 4),
@@ -53,6 +55,7 @@ def pack_frame_uniforms(
     u["ground_ambient"][:3] = np.asarray(lights.ground_color[:3]) * lights.ambient_intensity
     u["horizon_color"][:3] = frame.clear_color[:3]
     u["shadow_params"] = (1.0 / shadow_map_size, shadow_texel_world, 0.0, 0.0)
+    u["view_distance_coefficients"] = view_distance_coefficients(view.projection)
 
     count = min(len(lights.point_positions), MAX_POINT_LIGHTS)
     u["point_position_range"][:count, :3] = lights.point_positions[:count]

@@ -6,7 +6,9 @@ Per frame:
   3. HDR scene into a multisampled RGBA16F target: opaque and masked
      batches (front to back), ground, sky behind them, then blended batches
      back to front,
-  4. per-sample resolve + ACES tonemap + sRGB into the caller's framebuffer
+  4. particles into the same HDR target (GL billboards, or a CPU splat on
+     software rasterizers), depth tested and softened against the scene,
+  5. per-sample resolve + ACES tonemap + sRGB into the caller's framebuffer
      (through FXAA when MSAA is unavailable), then the HUD text.
 The renderer works with any moderngl context (window or headless) and never
 creates GL objects per frame once batches, targets and shaders are warm.
@@ -32,6 +34,7 @@ from engine.render.gpu_cache import GpuCache
 from engine.render.instance_data import InstanceDataTexture
 from engine.render.passes.environment_pass import EnvironmentPass
 from engine.render.passes.mesh_pass import MeshPass
+from engine.render.passes.particle_pass import ParticlePass
 from engine.render.passes.post_pass import PostPass
 from engine.render.render_stats import RenderStats
 from engine.render.render_targets import HdrTarget, ShadowMap, usable_msaa_samples
@@ -67,6 +70,7 @@ class Renderer:
         self._shadow_map = ShadowMap(ctx, shadow_map_size)
         self._meshes = MeshPass(ctx, self.shaders, self.cache)
         self._environment = EnvironmentPass(ctx, self.shaders)
+        self._particles = ParticlePass(ctx, self.shaders, self.cache, self.samples)
         self._post = PostPass(ctx, self.shaders, self.samples, self.samples == 1 if fxaa is None else fxaa)
         self._overlay = TextOverlay(ctx, self.shaders, hud_font_size)
         self._frame_uniforms = np.zeros(1, FRAME_UNIFORMS_DTYPE)
@@ -119,6 +123,8 @@ class Renderer:
             self._environment.draw_ground(frame.ground, camera_position, stats)
         self._environment.draw_sky(hdr.framebuffer, stats)
         self._meshes.draw_blended(prepared, hdr.framebuffer, stats)
+        if frame.particles:
+            self._particles.draw(frame, hdr, view_proj, stats)
 
         self._post.run(hdr, frame.view.exposure, fbo, stats)
         if frame.overlay_lines:
@@ -132,6 +138,10 @@ class Renderer:
             return None, 0.0
         fitted = fit_sun_shadow(frame.lights, frame.view, bounds[0], bounds[1], self._shadow_map.size)
         return (None, 0.0) if fitted is None else fitted
+
+    def particle_path_for(self, requested: str = "auto") -> str:
+        """The particle path ("gl" or "cpu") a `RenderFrame.particle_path` selects on this context."""
+        return self._particles.path_for(requested)
 
     # ------------------------------------------------------------- resources
     def reload_shaders(self) -> ReloadReport:
@@ -153,7 +163,9 @@ class Renderer:
         """Free GPU resources of unloaded model data (they are re-uploaded if drawn again)."""
         primitives = list(primitives)
         self._slots.release_for(primitives)
+        textures = list(textures)
         self.cache.release_assets(primitives, textures)
+        self._particles.release_textures(textures)
 
     def release_model(self, asset: ModelAsset) -> None:
         self.release_assets((p for mesh in asset.meshes for p in mesh.primitives), asset.textures)
@@ -164,6 +176,7 @@ class Renderer:
         self._instance_data.release()
         self._shadow_map.release()
         self._environment.release()
+        self._particles.release()
         self._post.release()
         self._overlay.release()
         self._frame_uniform_buffer.release()

@@ -13,6 +13,7 @@ layout(std140) uniform FrameUniforms {
     vec4 u_ground_ambient;      // hemisphere fill from below
     vec4 u_horizon_color;       // the frame's clear colour
     vec4 u_shadow_params;       // x = 1 / shadow map size, y = world size of one shadow texel
+    vec4 u_view_distance_coefficients;  // NDC depth -> view distance, see view_distance.glsl
     vec4 u_point_position_range[MAX_POINT_LIGHTS];  // xyz, w = range (0 = unlimited)
     vec4 u_point_radiance[MAX_POINT_LIGHTS];        // colour * intensity
     ivec4 u_light_counts;       // x = point lights in use

@@ -1,0 +1,252 @@
+"""CPU particle path: a numba splat into a float image, composited into the HDR target.
+
+On software rasterizers GL billboards cost about a second per million
+particles at 720p, while the splat (engine/render/particle_splat_kernels.py)
+takes tens of milliseconds. Per frame: project every batch and sort it into
+screen tiles, resolve the scene's view distance in just the rows those tiles
+cover and read it back (the one wait on the GL queue), splat the batches in
+draw order into one premultiplied RGBA float image, upload the rows that
+hold particles, and blend the touched tiles over the HDR target with one
+instanced draw of a rectangle per tile.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import moderngl
+import numba
+import numpy as np
+
+from engine.render import bindings
+from engine.render.frame import ParticleBatch
+from engine.render.particle_columns import particle_columns
+from engine.render.particle_splat_kernels import (
+    CHUNKS,
+    CORE_FIELDS,
+    SHAPE_FIELDS,
+    TILE_COLUMNS,
+    TILE_ROWS,
+    life_tables,
+    project_particles,
+    sort_into_tiles,
+    splat_tiles,
+)
+from engine.render.particle_sprites import SpriteAtlasCache
+from engine.render.particle_view import MIN_RADIUS_PX, ParticleView
+from engine.render.render_stats import RenderStats
+from engine.render.render_targets import SceneDistanceTarget
+from engine.render.shader_library import ShaderLibrary
+
+# Below this many particles a batch is splatted on one thread: waking the
+# others costs more than they save (milliseconds when another process holds a core).
+PARALLEL_FROM = 65_536
+
+
+class ParticleSplatPass:
+    def __init__(self, ctx: moderngl.Context, shaders: ShaderLibrary):
+        self.ctx = ctx
+        self.sprites = SpriteAtlasCache()
+        self._program = shaders.program("particle_composite.vert", "particle_composite.frag")
+        self._vertex_array: tuple[int, moderngl.VertexArray] | None = None
+        # Per image size.
+        self._size: tuple[int, int] | None = None
+        self._tiles_across = 0
+        self._scene_distance = np.zeros((0, 0), np.float32)
+        self._image = np.zeros((0, 0, 4), np.float32)
+        self._tiles = np.zeros(0, np.int64)  # tile indices, row by row from the bottom
+        self._counts = np.zeros((CHUNKS, 0), np.int32)
+        self._texture: moderngl.Texture | None = None
+        self._rects = ctx.buffer(reserve=16, dynamic=True)
+        # Per particle of the batch being sorted, grown by doubling.
+        self._particle_core = np.zeros((0, CORE_FIELDS), np.float32)
+        self._particle_shape = np.zeros((0, SHAPE_FIELDS), np.float32)
+        self._tile_spans = np.zeros((0, 4), np.int16)
+        self._sorted: list[TileRecords] = []  # per batch in draw order, reused frame to frame
+
+    def sort(self, batches: list[ParticleBatch], view: ParticleView) -> tuple[int, int] | None:
+        """Project and sort `batches` (in draw order) into screen tiles.
+
+        Returns the image rows (first, end) their tiles cover, or None when none is on screen."""
+        self._fit_image(view.viewport)
+        while len(self._sorted) < len(batches):
+            self._sorted.append(TileRecords())
+        occupied = np.zeros(self._tiles.size, bool)
+        for batch, records in zip(batches, self._sorted):
+            self._project_and_sort(batch, view, records)
+            occupied |= np.diff(records.tile_starts) > 0
+        tile_rows = self._tiles[occupied] // self._tiles_across
+        if not tile_rows.size:
+            return None
+        return int(tile_rows.min()) * TILE_ROWS, min(view.viewport[1], (int(tile_rows.max()) + 1) * TILE_ROWS)
+
+    def draw(
+        self,
+        batches: list[ParticleBatch],
+        scene_distance: SceneDistanceTarget,
+        rows: tuple[int, int],
+        stats: RenderStats,
+    ) -> None:
+        """Splat the batches `sort` sorted and blend them into the bound HDR framebuffer;
+        `scene_distance` must hold the scene's view distance in `rows`."""
+        first_row, end_row = rows
+        width = self._size[0]
+        scene_distance.framebuffer.read_into(
+            self._scene_distance[first_row:end_row], viewport=(0, first_row, width, end_row - first_row),
+            components=1, dtype="f4",
+        )  # fmt: skip
+        uncleared = np.ones(self._tiles.size, bool)
+        for batch, records in zip(batches, self._sorted):
+            with _threads_for(len(batch.positions)):
+                splat_tiles(
+                    records.core, records.shape, records.tile_starts, records.life_colors, batch.blend == "alpha",
+                    float(batch.softness), MIN_RADIUS_PX, records.sprite, self._scene_distance, self._image, uncleared,
+                )  # fmt: skip
+        self._composite(~uncleared, self._size, stats)
+
+    def release(self) -> None:
+        if self._vertex_array is not None:
+            self._vertex_array[1].release()
+        if self._texture is not None:
+            self._texture.release()
+        self._rects.release()
+
+    def _project_and_sort(self, batch: ParticleBatch, view: ParticleView, records: TileRecords) -> None:
+        count = len(batch.positions)
+        width, height = view.viewport
+        flipbook_columns, flipbook_rows = (int(n) for n in batch.flipbook)
+        textured = batch.texture is not None
+        shaped = textured or batch.stretch > 0.0  # needs the quad axis, stretch and cell per particle
+        self._reserve_particles(count, shaped)
+        columns = particle_columns(batch)
+        curves = life_tables(batch.color_over_life, batch.size_over_life, float(batch.emissive))
+        camera = (view.view_proj, view.distance_coefficients, width, height, view.focal_length_px, MIN_RADIUS_PX)
+        motion = (float(batch.stretch), float(batch.extrapolate), flipbook_columns, flipbook_rows, textured)
+        atlas, cell_means = self.sprites.get(batch.texture, batch.flipbook)
+        particle_shape = self._particle_shape[:count] if shaped else self._particle_shape[:0]
+        tile_spans = self._tile_spans[:count]
+        with _threads_for(count):
+            project_particles(
+                columns, curves, camera, motion, self._particle_core, particle_shape, tile_spans, self._counts
+            )
+            cursors, records.tile_starts = _tile_offsets(self._counts)
+            records.reserve(int(records.tile_starts[-1]), shaped)
+            sort_into_tiles(
+                tile_spans, self._tiles_across, cursors, self._particle_core, particle_shape, records.core,
+                records.shape,
+            )  # fmt: skip
+        records.life_colors = curves[0]
+        records.sprite = (atlas, cell_means, textured, flipbook_columns, flipbook_rows)
+
+    def _composite(self, touched_tiles: np.ndarray, size: tuple[int, int], stats: RenderStats) -> None:
+        width, height = size
+        touched = np.flatnonzero(touched_tiles)
+        if not touched.size:
+            return
+        rects = self._tile_rects(touched_tiles, size)
+        first_row = int(rects[touched, 1].min())
+        end_row = int(rects[touched, 3].max())
+        self._texture.write(self._image[first_row:end_row], viewport=(0, first_row, width, end_row - first_row))
+        self._rects.write(rects)
+
+        ctx = self.ctx
+        ctx.disable(moderngl.DEPTH_TEST | moderngl.CULL_FACE)
+        ctx.enable(moderngl.BLEND)
+        ctx.blend_func = moderngl.ONE, moderngl.ONE_MINUS_SRC_ALPHA
+        self._texture.use(bindings.PARTICLE_SPLAT_UNIT)
+        self._program.set_uniforms({"u_viewport_size": (float(width), float(height))})
+        self._current_vertex_array().render(moderngl.TRIANGLE_STRIP, vertices=4, instances=rects.shape[0])
+        ctx.disable(moderngl.BLEND)
+        stats.count_draw()
+
+    def _tile_rects(self, touched_tiles: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        """(tiles, 4) float32 x0, y0, x1, y1 in pixels of the touched tiles; the others collapse."""
+        width, height = size
+        rects = np.zeros((self._tiles.size, 4), np.float32)
+        rects[:, 0] = self._tiles % self._tiles_across * TILE_COLUMNS
+        rects[:, 1] = self._tiles // self._tiles_across * TILE_ROWS
+        rects[:, 2] = np.where(touched_tiles, np.minimum(rects[:, 0] + TILE_COLUMNS, width), rects[:, 0])
+        rects[:, 3] = np.minimum(rects[:, 1] + TILE_ROWS, height)
+        return rects
+
+    def _fit_image(self, size: tuple[int, int]) -> None:
+        if self._size == size:
+            return
+        width, height = size
+        self._size = size
+        self._tiles_across = -(-width // TILE_COLUMNS)
+        tiles = self._tiles_across * -(-height // TILE_ROWS)
+        self._scene_distance = np.zeros((height, width), np.float32)
+        self._image = np.zeros((height, width, 4), np.float32)
+        self._tiles = np.arange(tiles)
+        self._counts = np.zeros((CHUNKS, tiles), np.int32)
+        if self._texture is not None:
+            self._texture.release()
+        self._texture = self.ctx.texture(size, 4, dtype="f4")
+        self._texture.filter = (moderngl.NEAREST, moderngl.NEAREST)
+        self._rects.orphan(tiles * 16)
+
+    def _reserve_particles(self, count: int, shaped: bool) -> None:
+        if count > self._particle_core.shape[0]:
+            capacity = _doubled(self._particle_core.shape[0], count)
+            self._particle_core = np.zeros((capacity, CORE_FIELDS), np.float32)
+            self._tile_spans = np.zeros((capacity, 4), np.int16)
+        if shaped and count > self._particle_shape.shape[0]:
+            self._particle_shape = np.zeros((self._particle_core.shape[0], SHAPE_FIELDS), np.float32)
+
+    def _current_vertex_array(self) -> moderngl.VertexArray:
+        if self._vertex_array is None or self._vertex_array[0] != self._program.generation:
+            if self._vertex_array is not None:
+                self._vertex_array[1].release()
+            vertex_array = self.ctx.vertex_array(self._program.program, [(self._rects, "4f/i", "a_rect")])
+            self._vertex_array = (self._program.generation, vertex_array)
+        return self._vertex_array[1]
+
+
+@dataclass(eq=False)
+class TileRecords:
+    """One batch's splat records, sorted by screen tile, and what its splat needs."""
+
+    core: np.ndarray = field(default_factory=lambda: np.zeros((0, CORE_FIELDS), np.float32))
+    shape: np.ndarray = field(default_factory=lambda: np.zeros((0, SHAPE_FIELDS), np.float32))
+    tile_starts: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))  # (tiles + 1,)
+    life_colors: np.ndarray | None = None
+    sprite: tuple = ()
+    _shape_storage: np.ndarray = field(default_factory=lambda: np.zeros((0, SHAPE_FIELDS), np.float32))
+
+    def reserve(self, count: int, shaped: bool) -> None:
+        """Room for `count` records; `shape` is empty unless the batch is `shaped`."""
+        if count > self.core.shape[0]:
+            self.core = np.zeros((_doubled(self.core.shape[0], count), CORE_FIELDS), np.float32)
+        if shaped and count > self._shape_storage.shape[0]:
+            self._shape_storage = np.zeros((self.core.shape[0], SHAPE_FIELDS), np.float32)
+        self.shape = self._shape_storage if shaped else self._shape_storage[:0]
+
+
+@contextmanager
+def _threads_for(count: int):
+    """numba threads for a batch of `count` particles (the result is the same either way)."""
+    previous = numba.get_num_threads()
+    numba.set_num_threads(previous if count >= PARALLEL_FROM else 1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
+
+
+def _tile_offsets(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Counting-sort offsets: cursors[chunk, tile], where the chunk's records of the tile go
+    (tiles one after another, chunks in order within a tile), and tile_starts (tiles + 1,)."""
+    chunks, tiles = counts.shape
+    starts = np.zeros(tiles * chunks + 1, np.int64)
+    np.cumsum(counts.T.ravel(), out=starts[1:])
+    cursors = np.ascontiguousarray(starts[:-1].reshape(tiles, chunks).T)
+    return cursors, starts[::chunks]
+
+
+def _doubled(capacity: int, needed: int) -> int:
+    capacity = max(capacity, 1024)
+    while capacity < needed:
+        capacity *= 2
+    return capacity
