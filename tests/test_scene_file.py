@@ -150,3 +150,27 @@ def test_binary_scene_file(tmp_path):
     path.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(SceneError):
         load(path)
+
+
+def test_mirrored_instances_get_their_own_batch(tmp_path):
+    scene = write(tmp_path, """
+        [[entity]]
+        name = "cam"
+        camera = {}
+        [[entity]]
+        name = "left"
+        transform = { translation = [-1, 0, 0] }
+        shape = { kind = "box" }
+        [[entity]]
+        name = "right"
+        parent = "left"
+        transform = { translation = [2, 0, 0] }
+        shape = { kind = "box" }
+        """)
+    app, info = load(scene)
+    from components.transform import Transform
+
+    app.world.set(info.entities["right"], Transform.scale, (-1.0, 1.0, 1.0))
+    app.update_to(0.0)
+    batches = app.world.resource(ExtractedFrame).frame.batches
+    assert sorted(b.mirrored for b in batches) == [False, True]

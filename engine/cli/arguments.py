@@ -57,6 +57,12 @@ def _add_render_flags(parser: argparse.ArgumentParser, out_required: bool) -> No
     parser.add_argument("--size", type=size_argument, default=(1280, 720), help="WIDTHxHEIGHT (default 1280x720)")
     parser.add_argument("--camera", help="render through this camera instead of following the shots")
     parser.add_argument("--start", type=float, default=0.0, help="scene time of the first frame, in seconds")
+    _add_particle_path_flag(parser)
+
+
+def _add_particle_path_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--particle-path", choices=["auto", "gl", "cpu"], default="auto",
+                        help="particle drawing: GL billboards, the CPU splat, or auto (CPU on software rasterizers)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--camera")
     play.add_argument("--quit-after", type=positive_float, help="close after this many seconds (tests, demos)")
     play.add_argument("--screenshot", help="save the last frame shown to this PNG when closing")
+    _add_particle_path_flag(play)
     play.set_defaults(handler=play_command.run)
 
     render = commands.add_parser("render", help="render a scene headless to a video or PNGs")

@@ -15,7 +15,9 @@ def run(args) -> int:
         from engine.render.particle_bench import bench_particle_render
 
         result = bench_particles(count=args.count, threads=args.threads)
-        result.update(bench_particle_render(count=args.count))
+        render = bench_particle_render(count=args.count)
+        render["render_threads"] = render.pop("threads", None)  # `threads` stays the simulation's
+        result.update(render)
     else:
         from engine.cli.bench_render import bench_render
 

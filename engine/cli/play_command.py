@@ -170,6 +170,6 @@ def _save_screenshot(window, path: str) -> None:
 
 
 def run(args) -> int:
-    app, info = build_scene_app(args.scene, args.size)
+    app, info = build_scene_app(args.scene, args.size, args.particle_path)
     choose_camera(app, args.camera, args.scene)
     return play_app(app, args.size, f"Moviola: {info.name}", args.quit_after, args.screenshot)

@@ -38,7 +38,7 @@ def render_app_to(app, size, out: str, times, fps: float, label: str) -> None:
 
 
 def run(args) -> int:
-    app, info = build_scene_app(args.scene, args.size)
+    app, info = build_scene_app(args.scene, args.size, args.particle_path)
     choose_camera(app, args.camera, args.scene)
     fps = args.fps or info.fps
     times = frame_times(args.start, fps, frame_count(args, info.duration, fps))

@@ -25,8 +25,9 @@ def new_scene_app(size: tuple[int, int]) -> App:
     return app
 
 
-def build_scene_app(scene_path: str | Path, size: tuple[int, int]) -> tuple[App, SceneInfo]:
+def build_scene_app(scene_path: str | Path, size: tuple[int, int], particle_path: str = "auto") -> tuple[App, SceneInfo]:
     app = new_scene_app(size)
+    app.world.resource(RenderSettings).particle_path = particle_path
     info = load_scene(app, scene_path)
     app.clock.duration = info.duration
     return app, info

@@ -65,6 +65,7 @@ class DrawBatch:
     morph_weights: np.ndarray | None = None  # (K, T) float32
     tints: np.ndarray | None = None  # (K, 4) float32 multiplies base colour; None = white
     cast_shadows: bool = True
+    mirrored: bool = False  # every model matrix has a negative determinant: triangles wind the other way
 
 
 @dataclass

@@ -404,3 +404,190 @@ def splat_tiles(
                 core, shape, slot, tile, life_colors, min_radius_px, quad_area, atlas, cell_means, textured,
                 flipbook_columns, flipbook_rows, scene_distance, accum, inverse_softness, alpha_blend,
             )  # fmt: skip
+
+
+# ------------------------------------------------------------------ point records
+# Round untextured, unstretched batches (the common case: sparks, embers, dust) take a
+# leaner path: a 16-byte record per particle, written compacted per chunk, so
+# projection, sort and splat each move a quarter of a cache line per record:
+#   word 0, 1: centre x, y (float32 pixels), word 2: view distance (float32 metres),
+#   word 3: radius in 1/RADIUS_SCALE pixels << 8 | life step (uint32).
+# The same buffer is handed to the kernels as a float32 and a uint32 view.
+POINT_WORDS = 4
+POINT_X, POINT_Y, POINT_DISTANCE, POINT_CODE = 0, 1, 2, 3
+RADIUS_SCALE = 1024.0  # radius fixed point: 1/1024 pixel, up to 16383 pixels
+MAX_RADIUS_CODE = (1 << 24) - 1
+STEP_MASK = 0xFF  # LIFE_STEPS - 1
+
+
+@njit(cache=True)  # no fastmath: projection and sort must find exactly the same tiles
+def _point_tiles(x, y, code, min_radius_px, width, height):
+    """(first tile column, last, first tile row, last) of a point record's quad; last row < first: off screen."""
+    radius = (code >> 8) / RADIUS_SCALE
+    extent = max(radius, min_radius_px)
+    first_row = max(math.ceil(np.float64(y) - extent - 0.5), 0)
+    last_row = min(math.floor(np.float64(y) + extent - 0.5), height - 1)
+    first_column = max(math.ceil(np.float64(x) - extent - 0.5), 0)
+    last_column = min(math.floor(np.float64(x) + extent - 0.5), width - 1)
+    if first_row > last_row or first_column > last_column:
+        return 0, 0, 0, -1
+    return first_column // TILE_COLUMNS, last_column // TILE_COLUMNS, first_row // TILE_ROWS, last_row // TILE_ROWS
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def project_points(columns, curves, camera, extrapolate, points, codes, kept, counts):
+    """Chunk c's visible particles -> point records points[c * per_chunk + j] (float32 view) and
+    codes (uint32 view of the same buffer), j < kept[c], in particle order; counts[c, tile] as
+    project_particles."""
+    positions, velocities, ages, lifetimes, sizes, seeds = columns
+    life_colors, life_sizes = curves
+    view_proj, k, width, height, focal_length_px, min_radius_px = camera
+    tiles_across = (width + TILE_COLUMNS - 1) // TILE_COLUMNS
+    count = positions.shape[0]
+    per_chunk = (count + CHUNKS - 1) // CHUNKS
+    m00, m01, m02, m03 = view_proj[0, 0], view_proj[0, 1], view_proj[0, 2], view_proj[0, 3]
+    m10, m11, m12, m13 = view_proj[1, 0], view_proj[1, 1], view_proj[1, 2], view_proj[1, 3]
+    m20, m21, m22, m23 = view_proj[2, 0], view_proj[2, 1], view_proj[2, 2], view_proj[2, 3]
+    m30, m31, m32, m33 = view_proj[3, 0], view_proj[3, 1], view_proj[3, 2], view_proj[3, 3]
+    half_width, half_height = np.float32(0.5 * width), np.float32(0.5 * height)
+    radius_scale = np.float32(0.5 * focal_length_px * RADIUS_SCALE)
+    k0, k1, k2, k3 = k[0], k[1], k[2], k[3]
+    extrapolate = np.float32(extrapolate)
+    tiny = np.float32(1e-6)
+    for chunk in prange(CHUNKS):
+        counts[chunk, :] = 0
+        out = chunk * per_chunk
+        for i in range(chunk * per_chunk, min(count, (chunk + 1) * per_chunk)):
+            life = min(max(ages[i] / max(lifetimes[i], tiny), ZERO), ONE)
+            step = int(life * np.float32(LIFE_STEPS - 1) + HALF)
+            if life_colors[step, 3] <= ZERO:
+                continue
+            x, y, z = positions[i, 0], positions[i, 1], positions[i, 2]
+            if extrapolate != ZERO:
+                x += velocities[i, 0] * extrapolate
+                y += velocities[i, 1] * extrapolate
+                z += velocities[i, 2] * extrapolate
+            w = x * m03 + y * m13 + z * m23 + m33
+            if w <= tiny:
+                continue
+            inverse_w = ONE / w
+            ndc_z = (x * m02 + y * m12 + z * m22 + m32) * inverse_w
+            if ndc_z < -ONE or ndc_z > ONE:
+                continue
+            center_x = ((x * m00 + y * m10 + z * m20 + m30) * inverse_w + ONE) * half_width
+            center_y = ((x * m01 + y * m11 + z * m21 + m31) * inverse_w + ONE) * half_height
+            radius = sizes[i] * life_sizes[step] * radius_scale * inverse_w
+            code = (min(int(radius + HALF), MAX_RADIUS_CODE) << 8) | step
+            first_tile_column, last_tile_column, first_tile_row, last_tile_row = _point_tiles(
+                center_x, center_y, code, min_radius_px, width, height
+            )
+            if last_tile_row < first_tile_row:
+                continue
+            points[out, POINT_X] = center_x
+            points[out, POINT_Y] = center_y
+            points[out, POINT_DISTANCE] = (ndc_z * k0 + k1) / (ndc_z * k2 + k3)
+            codes[out, POINT_CODE] = code
+            out += 1
+            for tile_row in range(first_tile_row, last_tile_row + 1):
+                for tile_column in range(first_tile_column, last_tile_column + 1):
+                    counts[chunk, tile_row * tiles_across + tile_column] += 1
+        kept[chunk] = out - chunk * per_chunk
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def sort_points(points, codes, kept, per_chunk, camera_size, min_radius_px, cursors, sorted_codes):
+    """Copy each kept point record into each of its tiles at cursors[chunk, tile] (advanced)."""
+    width, height = camera_size
+    tiles_across = (width + TILE_COLUMNS - 1) // TILE_COLUMNS
+    for chunk in prange(CHUNKS):
+        for i in range(chunk * per_chunk, chunk * per_chunk + kept[chunk]):
+            first_tile_column, last_tile_column, first_tile_row, last_tile_row = _point_tiles(
+                points[i, POINT_X], points[i, POINT_Y], codes[i, POINT_CODE], min_radius_px, width, height
+            )
+            for tile_row in range(first_tile_row, last_tile_row + 1):
+                for tile_column in range(first_tile_column, last_tile_column + 1):
+                    tile = tile_row * tiles_across + tile_column
+                    slot = cursors[chunk, tile]
+                    cursors[chunk, tile] = slot + 1
+                    sorted_codes[slot, 0] = codes[i, 0]
+                    sorted_codes[slot, 1] = codes[i, 1]
+                    sorted_codes[slot, 2] = codes[i, 2]
+                    sorted_codes[slot, 3] = codes[i, 3]
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def splat_points(
+    points, codes, tile_starts, life_colors, alpha_blend, softness, min_radius_px, disc_mean, scene_distance, accum,
+    uncleared,
+):  # fmt: skip
+    """splat_tiles for point records: round discs, sub-pixel ones as 2x2 bilinear splats."""
+    height, width = accum.shape[0], accum.shape[1]
+    tiles_across = (width + TILE_COLUMNS - 1) // TILE_COLUMNS
+    inverse_softness = np.float32(1.0 / max(softness, 1e-6))
+    min_radius = np.float32(min_radius_px)
+    inverse_min_radius = np.float32(1.0 / min_radius_px)
+    inverse_scale = np.float32(1.0 / RADIUS_SCALE)
+    # A sub-pixel splat carries the minimum quad's energy: the disc's mean colour and coverage.
+    splat_red, splat_green, splat_blue = disc_mean[0], disc_mean[1], disc_mean[2]
+    splat_coverage = np.float32(disc_mean[3] * 4.0 * min_radius_px * min_radius_px)
+    for tile_index in prange(tile_starts.shape[0] - 1):
+        first_row = tile_index // tiles_across * TILE_ROWS
+        first_column = tile_index % tiles_across * TILE_COLUMNS
+        end_row, end_column = min(height, first_row + TILE_ROWS), min(width, first_column + TILE_COLUMNS)
+        if uncleared[tile_index] and tile_starts[tile_index + 1] > tile_starts[tile_index]:
+            accum[first_row:end_row, first_column:end_column] = 0.0
+            uncleared[tile_index] = False
+        for slot in range(tile_starts[tile_index], tile_starts[tile_index + 1]):
+            code = codes[slot, POINT_CODE]
+            step = code & STEP_MASK
+            radius = np.float32(code >> 8) * inverse_scale
+            center_x, center_y = points[slot, POINT_X], points[slot, POINT_Y]
+            distance = points[slot, POINT_DISTANCE]
+            red, green, blue = life_colors[step, 0], life_colors[step, 1], life_colors[step, 2]
+            opacity = life_colors[step, 3]
+            if radius < min_radius:
+                shrink = radius * inverse_min_radius
+                coverage = opacity * shrink * shrink * splat_coverage
+                red, green, blue = red * splat_red, green * splat_green, blue * splat_blue
+                x, y = center_x - HALF, center_y - HALF
+                left, bottom = int(math.floor(x)), int(math.floor(y))
+                right_weight, top_weight = x - np.float32(left), y - np.float32(bottom)
+                left_weight, bottom_weight = ONE - right_weight, ONE - top_weight
+                if first_row <= bottom < end_row - 1 and first_column <= left < end_column - 1:
+                    bottom_coverage, top_coverage = coverage * bottom_weight, coverage * top_weight
+                    _composite(
+                        accum, bottom, left, red, green, blue, bottom_coverage * left_weight,
+                        _fade(scene_distance, bottom, left, distance, inverse_softness), alpha_blend,
+                    )  # fmt: skip
+                    _composite(
+                        accum, bottom, left + 1, red, green, blue, bottom_coverage * right_weight,
+                        _fade(scene_distance, bottom, left + 1, distance, inverse_softness), alpha_blend,
+                    )  # fmt: skip
+                    _composite(
+                        accum, bottom + 1, left, red, green, blue, top_coverage * left_weight,
+                        _fade(scene_distance, bottom + 1, left, distance, inverse_softness), alpha_blend,
+                    )  # fmt: skip
+                    _composite(
+                        accum, bottom + 1, left + 1, red, green, blue, top_coverage * right_weight,
+                        _fade(scene_distance, bottom + 1, left + 1, distance, inverse_softness), alpha_blend,
+                    )  # fmt: skip
+                    continue
+                for row in range(max(bottom, first_row), min(bottom + 2, end_row)):
+                    row_coverage = coverage * (top_weight if row > bottom else bottom_weight)
+                    for column in range(max(left, first_column), min(left + 2, end_column)):
+                        weight = right_weight if column > left else left_weight
+                        fade = _fade(scene_distance, row, column, distance, inverse_softness)
+                        _composite(accum, row, column, red, green, blue, row_coverage * weight, fade, alpha_blend)
+                continue
+            inverse_radius_squared = ONE / (radius * radius)
+            left = max(int(math.ceil(center_x - radius - HALF)), first_column)
+            right = min(int(math.floor(center_x + radius - HALF)), end_column - 1)
+            bottom = max(int(math.ceil(center_y - radius - HALF)), first_row)
+            top = min(int(math.floor(center_y + radius - HALF)), end_row - 1)
+            for row in range(bottom, top + 1):
+                offset_y = np.float32(row) + HALF - center_y
+                for column in range(left, right + 1):
+                    offset_x = np.float32(column) + HALF - center_x
+                    rim = max(ONE - (offset_x * offset_x + offset_y * offset_y) * inverse_radius_squared, ZERO)
+                    fade = _fade(scene_distance, row, column, distance, inverse_softness)
+                    _composite(accum, row, column, red, green, blue, opacity * rim * rim, fade, alpha_blend)

@@ -138,12 +138,35 @@ def extract_batches(instances, library: AssetLibrary, pool: PosePool) -> list[Dr
                 local = int(model.weight_offsets[item.morph_weight_node])
                 count = item.primitive.morph_target_count
                 weights = pool.weights[weight_bases[members][:, None] + local + np.arange(count)[None, :]]
-            batches.append(DrawBatch(
+            batch = DrawBatch(
                 primitive=item.primitive, material=item.material, textures=model.textures, models=models,
                 joint_palettes=palettes, morph_weights=weights, tints=None if all_white else group_tints,
                 cast_shadows=bool(shadows[members].any()),
-            ))
+            )
+            batches.extend(_split_mirrored(batch, palettes[:, 0] if palettes is not None else models))
     return batches
+
+
+def _split_mirrored(batch: DrawBatch, placing: np.ndarray) -> list[DrawBatch]:
+    """Negative-scale instances wind their triangles the other way: draw them as their own batch."""
+    mirrored = np.linalg.det(placing[:, :3, :3]) < 0
+    if not mirrored.any():
+        return [batch]
+    if mirrored.all():
+        batch.mirrored = True
+        return [batch]
+    halves = []
+    for flag in (False, True):
+        mask = mirrored == flag
+
+        def part(array):
+            return None if array is None else np.ascontiguousarray(array[mask])
+
+        halves.append(DrawBatch(primitive=batch.primitive, material=batch.material, textures=batch.textures,
+                                models=part(batch.models), joint_palettes=part(batch.joint_palettes),
+                                morph_weights=part(batch.morph_weights), tints=part(batch.tints),
+                                cast_shadows=batch.cast_shadows, mirrored=flag))
+    return halves
 
 
 def extract_render_frame(
@@ -170,6 +193,7 @@ def extract_render_frame(
         ground=environment.ground,
         clear_color=environment.clear_color,
         overlay_lines=list(settings.overlay_lines),
+        particle_path=settings.particle_path,
     )
     out.shot_name = shot_name or (names.name_of(camera) or "")
     out.camera = camera

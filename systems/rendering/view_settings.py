@@ -15,6 +15,7 @@ class RenderSettings:
     width: int = 1280
     height: int = 720
     camera_override: int = -1  # entity; -1 = follow the timeline's shots
+    particle_path: str = "auto"  # auto | gl | cpu (see engine.render.frame.RenderFrame)
     overlay_lines: list[str] = field(default_factory=list)
 
     @property

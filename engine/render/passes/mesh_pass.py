@@ -69,6 +69,7 @@ class MeshPass:
             self.ctx.disable(moderngl.CULL_FACE)
         else:
             self.ctx.enable(moderngl.CULL_FACE)
+        self.ctx.front_face = "cw" if item.batch.mirrored else "ccw"
         defines = item.variant_defines
         if material.alpha_mode == "MASK":
             defines = {**defines, "ALPHA_MASK": 1}
