@@ -1,5 +1,6 @@
 """Particle keys in scene files, their one-line errors, and extract into the RenderFrame."""
 
+
 import textwrap
 
 import numpy as np
@@ -16,12 +17,11 @@ from components.particles import (
     ParticleEmitter,
     SphereCollider,
 )
-from engine.app import App
 from engine.errors import InputError
-from engine.scene_file import load_scene
 from systems.particles.plugin import particles_plugin
 from systems.particles.pool import ParticlePool
 from systems.rendering.extract_frame import ExtractedFrame
+from tests.scene_helpers import load_with, write_scene
 
 CAMERA = """
 [[entity]]
@@ -67,16 +67,11 @@ sphere_collider = { radius = 0.5, restitution = 0.6 }
 """
 
 
-def write(tmp_path, text, name="scene.toml"):
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text))
-    return path
+write = write_scene
 
 
 def load(path):
-    app = App()
-    app.add_plugin(particles_plugin)
-    return app, load_scene(app, path)
+    return load_with(particles_plugin, path)
 
 
 def test_scene_keys_make_components(tmp_path):

@@ -1,18 +1,16 @@
 """Scene files: loading, and every kind of mistake reported as one line naming file, entity and field."""
 
-import textwrap
 
 import numpy as np
 import pytest
 
 from components.camera import Camera
 from components.model import AnimationPlayer, ModelInstance
-from engine.app import App
 from engine.errors import InputError, SceneError
-from engine.scene_file import load_scene
 from systems.rendering.extract_frame import ExtractedFrame
 from systems.rendering.plugin import scene_plugin
 from systems.rendering.view_settings import Timeline
+from tests.scene_helpers import load_with, write_scene
 
 GOOD = """
 [scene]
@@ -63,16 +61,11 @@ start = 1.5
 """
 
 
-def write(tmp_path, text, name="scene.toml"):
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text))
-    return path
+write = write_scene
 
 
 def load(path):
-    app = App()
-    app.add_plugin(scene_plugin)
-    return app, load_scene(app, path)
+    return load_with(scene_plugin, path)
 
 
 def test_good_scene_loads_and_extracts(tmp_path):
