@@ -25,16 +25,12 @@ from engine.render.particle_columns import particle_columns
 from engine.render.particle_splat_kernels import (
     CHUNKS,
     CORE_FIELDS,
-    POINT_WORDS,
     SHAPE_FIELDS,
     TILE_COLUMNS,
     TILE_ROWS,
     life_tables,
     project_particles,
-    project_points,
     sort_into_tiles,
-    sort_points,
-    splat_points,
     splat_tiles,
 )
 from engine.render.particle_sprites import SpriteAtlasCache
@@ -67,8 +63,6 @@ class ParticleSplatPass:
         self._particle_core = np.zeros((0, CORE_FIELDS), np.float32)
         self._particle_shape = np.zeros((0, SHAPE_FIELDS), np.float32)
         self._tile_spans = np.zeros((0, 4), np.int16)
-        self._points = np.zeros((0, POINT_WORDS), np.uint32)  # point records (round batches), compacted per chunk
-        self._kept = np.zeros(CHUNKS, np.int64)
         self._sorted: list[TileRecords] = []  # per batch in draw order, reused frame to frame
 
     def sort(self, batches: list[ParticleBatch], view: ParticleView) -> tuple[int, int] | None:
@@ -105,13 +99,6 @@ class ParticleSplatPass:
         uncleared = np.ones(self._tiles.size, bool)
         for batch, records in zip(batches, self._sorted):
             with _threads_for(len(batch.positions)):
-                if records.points:
-                    splat_points(
-                        records.core.view(np.float32), records.core, records.tile_starts, records.life_colors,
-                        batch.blend == "alpha", float(batch.softness), MIN_RADIUS_PX, records.sprite[1][0],
-                        self._scene_distance, self._image, uncleared,
-                    )  # fmt: skip
-                    continue
                 splat_tiles(
                     records.core, records.shape, records.tile_starts, records.life_colors, batch.blend == "alpha",
                     float(batch.softness), MIN_RADIUS_PX, records.sprite, self._scene_distance, self._image, uncleared,
@@ -131,15 +118,10 @@ class ParticleSplatPass:
         flipbook_columns, flipbook_rows = (int(n) for n in batch.flipbook)
         textured = batch.texture is not None
         shaped = textured or batch.stretch > 0.0  # needs the quad axis, stretch and cell per particle
+        self._reserve_particles(count, shaped)
         columns = particle_columns(batch)
         curves = life_tables(batch.color_over_life, batch.size_over_life, float(batch.emissive))
         camera = (view.view_proj, view.distance_coefficients, width, height, view.focal_length_px, MIN_RADIUS_PX)
-        records.life_colors = curves[0]
-        if not shaped:
-            self._project_and_sort_points(batch, columns, curves, camera, records)
-            return
-        records.points = False
-        self._reserve_particles(count, shaped)
         motion = (float(batch.stretch), float(batch.extrapolate), flipbook_columns, flipbook_rows, textured)
         atlas, cell_means = self.sprites.get(batch.texture, batch.flipbook)
         particle_shape = self._particle_shape[:count] if shaped else self._particle_shape[:0]
@@ -156,26 +138,6 @@ class ParticleSplatPass:
             )  # fmt: skip
         records.life_colors = curves[0]
         records.sprite = (atlas, cell_means, textured, flipbook_columns, flipbook_rows)
-
-    def _project_and_sort_points(self, batch, columns, curves, camera, records: TileRecords) -> None:
-        count = len(batch.positions)
-        if count > self._points.shape[0]:
-            self._points = np.zeros((_doubled(self._points.shape[0], count), POINT_WORDS), np.uint32)
-        points = self._points
-        per_chunk = -(-count // CHUNKS)
-        with _threads_for(count):
-            project_points(
-                columns, curves, camera, float(batch.extrapolate), points.view(np.float32), points, self._kept,
-                self._counts,
-            )  # fmt: skip
-            cursors, records.tile_starts = _tile_offsets(self._counts)
-            records.reserve_points(int(records.tile_starts[-1]))
-            sort_points(
-                points.view(np.float32), points, self._kept, per_chunk, camera[2:4], MIN_RADIUS_PX, cursors,
-                records.core,
-            )  # fmt: skip
-        records.points = True
-        records.sprite = (None, self.sprites.get(None, (1, 1))[1], False, 1, 1)
 
     def _composite(self, touched_tiles: np.ndarray, size: tuple[int, int], stats: RenderStats) -> None:
         width, height = size
@@ -251,25 +213,15 @@ class TileRecords:
     tile_starts: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))  # (tiles + 1,)
     life_colors: np.ndarray | None = None
     sprite: tuple = ()
-    points: bool = False  # core holds point records (uint32, POINT_WORDS per record) rather than CORE_FIELDS
-    _core_storage: np.ndarray = field(default_factory=lambda: np.zeros((0, CORE_FIELDS), np.float32))
-    _point_storage: np.ndarray = field(default_factory=lambda: np.zeros((0, POINT_WORDS), np.uint32))
     _shape_storage: np.ndarray = field(default_factory=lambda: np.zeros((0, SHAPE_FIELDS), np.float32))
 
     def reserve(self, count: int, shaped: bool) -> None:
         """Room for `count` records; `shape` is empty unless the batch is `shaped`."""
-        if count > self._core_storage.shape[0]:
-            self._core_storage = np.zeros((_doubled(self._core_storage.shape[0], count), CORE_FIELDS), np.float32)
+        if count > self.core.shape[0]:
+            self.core = np.zeros((_doubled(self.core.shape[0], count), CORE_FIELDS), np.float32)
         if shaped and count > self._shape_storage.shape[0]:
-            self._shape_storage = np.zeros((self._core_storage.shape[0], SHAPE_FIELDS), np.float32)
-        self.core = self._core_storage
+            self._shape_storage = np.zeros((self.core.shape[0], SHAPE_FIELDS), np.float32)
         self.shape = self._shape_storage if shaped else self._shape_storage[:0]
-
-    def reserve_points(self, count: int) -> None:
-        """Room for `count` point records in `core`."""
-        if count > self._point_storage.shape[0]:
-            self._point_storage = np.zeros((_doubled(self._point_storage.shape[0], count), POINT_WORDS), np.uint32)
-        self.core = self._point_storage
 
 
 @contextmanager
