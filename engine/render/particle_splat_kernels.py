@@ -10,6 +10,10 @@ One batch at a time, in three parallel steps:
   3. `splat_tiles`: each tile reads its records front to back and
      accumulates them into its pixels of a premultiplied RGBA image, depth
      tested and faded against the scene.
+Sub-pixel particles (2x2 bilinear splats whose centre is on screen, most of a
+dense cloud) skip the multi-tile bookkeeping: one record each, in the tile of
+their centre (keys tiles.. 2 tiles - 1), splatted by `splat_apron_tiles` into a
+scratch tile with an APRON border and composited over the image afterwards.
 Particles lie in random screen order, so without the sort the splat would
 fetch records and pixels at random; sorted, a tile's pixels and scene
 distances (20 KiB) stay in the L1 cache while its records stream past.
@@ -42,11 +46,13 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 from numba import njit, prange
 
 CHUNKS = 64  # fixed particle ranges for projection and sorting
 TILE_ROWS, TILE_COLUMNS = 16, 64
+APRON = 1  # pixels around a tile's scratch buffer: a sub-pixel splat's 2x2 around its centre
 
 # Record columns (float32). Every record has the core; stretched or textured batches also the shape.
 CENTER_X, CENTER_Y = 0, 1  # pixels from the bottom-left corner of the image
@@ -111,6 +117,7 @@ def project_particles(columns, curves, camera, motion, core, shape, tile_spans, 
     shaped = shape.shape[0] > 0
     frames = flipbook_columns * flipbook_rows
     tiles_across = (width + TILE_COLUMNS - 1) // TILE_COLUMNS
+    tiles_down = (height + TILE_ROWS - 1) // TILE_ROWS
     count = positions.shape[0]
     per_chunk = (count + CHUNKS - 1) // CHUNKS
     for chunk in prange(CHUNKS):
@@ -176,6 +183,14 @@ def project_particles(columns, curves, camera, motion, core, shape, tile_spans, 
             core[i, RADIUS] = radius
             core[i, DISTANCE] = (ndc_z * k[0] + k[1]) / (ndc_z * k[2] + k[3])
             core[i, LIFE] = life
+            if radius < min_radius_px and half_length == 0.0 and 0.0 <= center_x < width and 0.0 <= center_y < height:
+                # A sub-pixel splat: one record, in the tile of its centre (virtual tile rows
+                # tiles_down.. hold these); its 2x2 pixels stay within the tile's APRON.
+                tile_row, tile_column = int(center_y) // TILE_ROWS, int(center_x) // TILE_COLUMNS
+                tile_spans[i, 0], tile_spans[i, 1] = tile_column, tile_column
+                tile_spans[i, 2], tile_spans[i, 3] = tile_row + tiles_down, tile_row + tiles_down
+                counts[chunk, (tile_row + tiles_down) * tiles_across + tile_column] += 1
+                continue
             first_tile_row, last_tile_row = first_row // TILE_ROWS, last_row // TILE_ROWS
             first_tile_column, last_tile_column = first_column // TILE_COLUMNS, last_column // TILE_COLUMNS
             tile_spans[i, 0], tile_spans[i, 1] = first_tile_column, last_tile_column
@@ -404,3 +419,89 @@ def splat_tiles(
                 core, shape, slot, tile, life_colors, min_radius_px, quad_area, atlas, cell_means, textured,
                 flipbook_columns, flipbook_rows, scene_distance, accum, inverse_softness, alpha_blend,
             )  # fmt: skip
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def splat_apron_tiles(
+    core, shape, tile_starts, life_colors, alpha_blend, softness, min_radius_px, sprite, scene_distance, accum,
+    uncleared, scratch,
+):  # fmt: skip
+    """The sub-pixel records: tile_starts[tiles + t] .. tile_starts[tiles + t + 1] are the
+    records centred in tile t. Each tile splats its records into a scratch buffer of the tile
+    plus APRON pixels all round (no bounds tests), faded once at the centre pixel, then
+    composites the buffer over accum. Tiles go in four phases by row and column parity, so
+    tiles of one phase never share a pixel and every pixel gets its tiles in a fixed order.
+    scratch: (threads, TILE_ROWS + 2 APRON, TILE_COLUMNS + 2 APRON, 4) float32."""
+    cell_means, textured = sprite[1], sprite[2]
+    height, width = accum.shape[0], accum.shape[1]
+    tiles_across = (width + TILE_COLUMNS - 1) // TILE_COLUMNS
+    tiles_down = (height + TILE_ROWS - 1) // TILE_ROWS
+    tiles = tiles_across * tiles_down
+    inverse_softness = np.float32(1.0 / max(softness, 1e-6))
+    quad_area = np.float32(4.0 * min_radius_px * min_radius_px)
+    # Clear the tiles that this batch's buffers reach, where nothing has cleared them yet.
+    for tile_index in prange(tiles):
+        if not uncleared[tile_index]:
+            continue
+        tile_row, tile_column = tile_index // tiles_across, tile_index % tiles_across
+        reached = False
+        for near_row in range(max(tile_row - 1, 0), min(tile_row + 2, tiles_down)):
+            for near_column in range(max(tile_column - 1, 0), min(tile_column + 2, tiles_across)):
+                near = tiles + near_row * tiles_across + near_column
+                if tile_starts[near + 1] > tile_starts[near]:
+                    reached = True
+        if reached:
+            first_row, first_column = tile_row * TILE_ROWS, tile_column * TILE_COLUMNS
+            accum[
+                first_row : min(height, first_row + TILE_ROWS), first_column : min(width, first_column + TILE_COLUMNS)
+            ] = 0.0
+            uncleared[tile_index] = False
+    rows_across = (tiles_across + 1) // 2
+    phase_tiles = ((tiles_down + 1) // 2) * rows_across
+    for phase in range(4):
+        row_parity, column_parity = phase // 2, phase % 2
+        for job in prange(phase_tiles):
+            tile_row = (job // rows_across) * 2 + row_parity
+            tile_column = (job % rows_across) * 2 + column_parity
+            if tile_row >= tiles_down or tile_column >= tiles_across:
+                continue
+            tile_index = tiles + tile_row * tiles_across + tile_column
+            start, end = tile_starts[tile_index], tile_starts[tile_index + 1]
+            if end == start:
+                continue
+            local = scratch[numba.get_thread_id()]
+            local[:] = 0.0
+            base_row = tile_row * TILE_ROWS - APRON
+            base_column = tile_column * TILE_COLUMNS - APRON
+            for slot in range(start, end):
+                step = _life_step(core[slot, LIFE])
+                radius = core[slot, RADIUS]
+                opacity = life_colors[step, 3] * np.float32(_kept_energy(radius, 0.0, min_radius_px))
+                cell = int(shape[slot, CELL]) if textured else 0
+                red = life_colors[step, 0] * cell_means[cell, 0]
+                green = life_colors[step, 1] * cell_means[cell, 1]
+                blue = life_colors[step, 2] * cell_means[cell, 2]
+                center_x, center_y = core[slot, CENTER_X], core[slot, CENTER_Y]
+                fade = _fade(scene_distance, int(center_y), int(center_x), core[slot, DISTANCE], inverse_softness)
+                coverage = opacity * cell_means[cell, 3] * quad_area
+                x, y = center_x - HALF, center_y - HALF
+                left, bottom = math.floor(x), math.floor(y)
+                right_weight, top_weight = x - np.float32(left), y - np.float32(bottom)
+                left_weight, bottom_weight = ONE - right_weight, ONE - top_weight
+                row, column = bottom - base_row, left - base_column
+                for row_offset, row_weight in ((0, bottom_weight), (1, top_weight)):
+                    for column_offset, column_weight in ((0, left_weight), (1, right_weight)):
+                        _composite(
+                            local, row + row_offset, column + column_offset, red, green, blue,
+                            coverage * row_weight * column_weight, fade, alpha_blend,
+                        )  # fmt: skip
+            # The buffer "over" accum (premultiplied; additive buffers keep alpha 0).
+            for row in range(max(base_row, 0), min(base_row + TILE_ROWS + 2 * APRON, height)):
+                local_row = row - base_row
+                for column in range(max(base_column, 0), min(base_column + TILE_COLUMNS + 2 * APRON, width)):
+                    local_column = column - base_column
+                    keep = ONE - local[local_row, local_column, 3]
+                    for channel in range(4):
+                        accum[row, column, channel] = (
+                            local[local_row, local_column, channel] + accum[row, column, channel] * keep
+                        )

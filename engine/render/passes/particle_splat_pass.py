@@ -23,6 +23,7 @@ from engine.render import bindings
 from engine.render.frame import ParticleBatch
 from engine.render.particle_columns import particle_columns
 from engine.render.particle_splat_kernels import (
+    APRON,
     CHUNKS,
     CORE_FIELDS,
     SHAPE_FIELDS,
@@ -31,6 +32,7 @@ from engine.render.particle_splat_kernels import (
     life_tables,
     project_particles,
     sort_into_tiles,
+    splat_apron_tiles,
     splat_tiles,
 )
 from engine.render.particle_sprites import SpriteAtlasCache
@@ -57,6 +59,10 @@ class ParticleSplatPass:
         self._image = np.zeros((0, 0, 4), np.float32)
         self._tiles = np.zeros(0, np.int64)  # tile indices, row by row from the bottom
         self._counts = np.zeros((CHUNKS, 0), np.int32)
+        # A tile plus apron per numba thread, for the sub-pixel splats.
+        self._scratch = np.zeros(
+            (numba.config.NUMBA_NUM_THREADS, TILE_ROWS + 2 * APRON, TILE_COLUMNS + 2 * APRON, 4), np.float32
+        )
         self._texture: moderngl.Texture | None = None
         self._rects = ctx.buffer(reserve=16, dynamic=True)
         # Per particle of the batch being sorted, grown by doubling.
@@ -75,7 +81,8 @@ class ParticleSplatPass:
         occupied = np.zeros(self._tiles.size, bool)
         for batch, records in zip(batches, self._sorted):
             self._project_and_sort(batch, view, records)
-            occupied |= np.diff(records.tile_starts) > 0
+            per_tile = np.diff(records.tile_starts)  # general records, then sub-pixel ones
+            occupied |= (per_tile[: self._tiles.size] > 0) | (per_tile[self._tiles.size :] > 0)
         tile_rows = self._tiles[occupied] // self._tiles_across
         if not tile_rows.size:
             return None
@@ -97,12 +104,15 @@ class ParticleSplatPass:
             components=1, dtype="f4",
         )  # fmt: skip
         uncleared = np.ones(self._tiles.size, bool)
+        tiles = self._tiles.size
         for batch, records in zip(batches, self._sorted):
             with _threads_for(len(batch.positions)):
-                splat_tiles(
+                arguments = (
                     records.core, records.shape, records.tile_starts, records.life_colors, batch.blend == "alpha",
                     float(batch.softness), MIN_RADIUS_PX, records.sprite, self._scene_distance, self._image, uncleared,
                 )  # fmt: skip
+                splat_tiles(*arguments[:2], records.tile_starts[: tiles + 1], *arguments[3:])
+                splat_apron_tiles(*arguments, self._scratch)
         self._composite(~uncleared, self._size, stats)
 
     def release(self) -> None:
@@ -180,7 +190,7 @@ class ParticleSplatPass:
         self._scene_distance = np.zeros((height, width), np.float32)
         self._image = np.zeros((height, width, 4), np.float32)
         self._tiles = np.arange(tiles)
-        self._counts = np.zeros((CHUNKS, tiles), np.int32)
+        self._counts = np.zeros((CHUNKS, 2 * tiles), np.int32)  # general tiles, then sub-pixel tiles
         if self._texture is not None:
             self._texture.release()
         self._texture = self.ctx.texture(size, 4, dtype="f4")
