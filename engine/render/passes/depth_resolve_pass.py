@@ -18,8 +18,10 @@ class DepthResolvePass:
         self._resolve = AttributelessDraw(ctx, program, moderngl.TRIANGLES, 3)
         self._target: SceneDistanceTarget | None = None
 
-    def run(self, hdr: HdrTarget, stats: RenderStats, rows: tuple[int, int] | None = None) -> SceneDistanceTarget:
-        """Resolve (only image rows [first, end) when given), bind the result to
+    def run(
+        self, hdr: HdrTarget, stats: RenderStats, box: tuple[int, int, int, int] | None = None
+    ) -> SceneDistanceTarget:
+        """Resolve (only the pixel box (x, y, width, height) when given), bind the result to
         SCENE_DISTANCE_UNIT and leave `hdr` bound again."""
         if self._target is None or self._target.size != hdr.size:
             self._release_target()
@@ -29,8 +31,8 @@ class DepthResolvePass:
         hdr.depth.use(bindings.HDR_DEPTH_UNIT)
         self._target.framebuffer.use()
         ctx.viewport = (0, 0, *hdr.size)
-        if rows is not None:
-            ctx.scissor = (0, rows[0], hdr.size[0], rows[1] - rows[0])
+        if box is not None:
+            ctx.scissor = box
         self._resolve.render()
         ctx.scissor = None
         stats.count_draw()

@@ -80,9 +80,9 @@ class ParticlePass:
             if self.splat is None:
                 self.splat = ParticleSplatPass(self.ctx, self.shaders)
             batches = [batch for _, batch in back_to_front]
-            rows = self.splat.sort(batches, view)  # first, so only the rows particles reach are resolved
-            if rows is not None:
-                self.splat.draw(batches, self.depth_resolve.run(hdr, stats, rows), rows, stats)
+            box = self.splat.sort(batches, view)  # first, so only the box particles reach is resolved
+            if box is not None:
+                self.splat.draw(batches, self.depth_resolve.run(hdr, stats, box), box, stats)
         stats.particles = sum(len(batch.positions) for _, batch in live)
         stats.particle_path = PATH_NAMES[path]
 

@@ -3,8 +3,8 @@
 On software rasterizers GL billboards cost about a second per million
 particles at 720p, while the splat (engine/render/particle_splat_kernels.py)
 takes tens of milliseconds. Per frame: project every batch and sort it into
-screen tiles, resolve the scene's view distance in just the rows those tiles
-cover and read it back (the one wait on the GL queue), splat the batches in
+screen tiles, resolve the scene's view distance in just the box those tiles
+cover and read its rows back (the one wait on the GL queue), splat the batches in
 draw order into one premultiplied RGBA float image, upload the rows that
 hold particles, and blend the touched tiles over the HDR target with one
 instanced draw of a rectangle per tile.
@@ -71,10 +71,11 @@ class ParticleSplatPass:
         self._tile_spans = np.zeros((0, 4), np.int16)
         self._sorted: list[TileRecords] = []  # per batch in draw order, reused frame to frame
 
-    def sort(self, batches: list[ParticleBatch], view: ParticleView) -> tuple[int, int] | None:
+    def sort(self, batches: list[ParticleBatch], view: ParticleView) -> tuple[int, int, int, int] | None:
         """Project and sort `batches` (in draw order) into screen tiles.
 
-        Returns the image rows (first, end) their tiles cover, or None when none is on screen."""
+        Returns the pixel box (x, y, width, height) their tiles cover, or None when none is on
+        screen: the splat reads the scene's view distance only there."""
         self._fit_image(view.viewport)
         while len(self._sorted) < len(batches):
             self._sorted.append(TileRecords())
@@ -83,21 +84,28 @@ class ParticleSplatPass:
             self._project_and_sort(batch, view, records)
             per_tile = np.diff(records.tile_starts)  # general records, then sub-pixel ones
             occupied |= (per_tile[: self._tiles.size] > 0) | (per_tile[self._tiles.size :] > 0)
-        tile_rows = self._tiles[occupied] // self._tiles_across
-        if not tile_rows.size:
+        occupied_tiles = self._tiles[occupied]
+        if not occupied_tiles.size:
             return None
-        return int(tile_rows.min()) * TILE_ROWS, min(view.viewport[1], (int(tile_rows.max()) + 1) * TILE_ROWS)
+        tile_rows = occupied_tiles // self._tiles_across
+        tile_columns = occupied_tiles % self._tiles_across
+        width, height = view.viewport
+        x, y = int(tile_columns.min()) * TILE_COLUMNS, int(tile_rows.min()) * TILE_ROWS
+        end_x = min(width, (int(tile_columns.max()) + 1) * TILE_COLUMNS)
+        end_y = min(height, (int(tile_rows.max()) + 1) * TILE_ROWS)
+        return x, y, end_x - x, end_y - y
 
     def draw(
         self,
         batches: list[ParticleBatch],
         scene_distance: SceneDistanceTarget,
-        rows: tuple[int, int],
+        box: tuple[int, int, int, int],
         stats: RenderStats,
     ) -> None:
         """Splat the batches `sort` sorted and blend them into the bound HDR framebuffer;
-        `scene_distance` must hold the scene's view distance in `rows`."""
-        first_row, end_row = rows
+        `scene_distance` must hold the scene's view distance in the `box` that `sort` returned.
+        Its whole rows come back (one contiguous read); the splat reads only inside the box."""
+        first_row, end_row = box[1], box[1] + box[3]
         width = self._size[0]
         scene_distance.framebuffer.read_into(
             self._scene_distance[first_row:end_row], viewport=(0, first_row, width, end_row - first_row),
@@ -158,7 +166,7 @@ class ParticleSplatPass:
         first_row = int(rects[touched, 1].min())
         end_row = int(rects[touched, 3].max())
         self._texture.write(self._image[first_row:end_row], viewport=(0, first_row, width, end_row - first_row))
-        self._rects.write(rects)
+        self._rects.write(rects[touched])
 
         ctx = self.ctx
         ctx.disable(moderngl.DEPTH_TEST | moderngl.CULL_FACE)
@@ -166,7 +174,7 @@ class ParticleSplatPass:
         ctx.blend_func = moderngl.ONE, moderngl.ONE_MINUS_SRC_ALPHA
         self._texture.use(bindings.PARTICLE_SPLAT_UNIT)
         self._program.set_uniforms({"u_viewport_size": (float(width), float(height))})
-        self._current_vertex_array().render(moderngl.TRIANGLE_STRIP, vertices=4, instances=rects.shape[0])
+        self._current_vertex_array().render(moderngl.TRIANGLE_STRIP, vertices=4, instances=touched.size)
         ctx.disable(moderngl.BLEND)
         stats.count_draw()
 
