@@ -29,7 +29,6 @@ class App:
         self.clock = Clock()
         self.world.insert_resource(self.clock)
         self._plugins: set[Callable] = set()
-        self.frame_index = 0
 
     def add_plugin(self, plugin: Callable[["App"], None]) -> "App":
         if plugin not in self._plugins:  # plugins may depend on each other; add each once
@@ -44,7 +43,6 @@ class App:
     def update_to(self, time: float) -> None:
         """Advance the world to `time` (seconds) and produce that frame."""
         clock = self.clock
-        clock.frame_dt = time - clock.time
         if time + 1e-9 < clock.sim_time:
             clock.sim_steps = 0
             self.world.send(SimulationReset())
@@ -66,7 +64,6 @@ class App:
         run(Phase.RENDER, self.world, self.commands)
         for queue in self.world.events.values():
             queue.update()
-        self.frame_index += 1
 
     def advance(self, real_dt: float) -> None:
         """Interactive playback: move time forward by wall-clock dt when playing."""

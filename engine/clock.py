@@ -2,7 +2,7 @@
 
 Animation is a pure function of `time`, so any frame can be rendered at any fps
 by setting the time. Simulation advances in whole `fixed_dt` steps up to the
-frame time; `alpha` says how far the frame lies between the last two steps.
+frame time; renderers extrapolate by `time - sim_time`.
 Seeking backwards resets the simulation to t=0 and re-steps, so a scrubbed or
 re-rendered frame is identical to one reached by playing.
 """
@@ -21,15 +21,10 @@ class Clock:
     speed: float = 1.0
     duration: float = 0.0  # scene length in seconds (0 = open-ended)
     loop: bool = True
-    frame_dt: float = 0.0  # time advanced by the last update
 
     @property
     def sim_time(self) -> float:
         return self.sim_steps * self.fixed_dt
-
-    @property
-    def alpha(self) -> float:
-        return (self.time - self.sim_time) / self.fixed_dt
 
     def steps_due(self) -> int:
         """Fixed steps needed for simulation to reach `time` (never negative)."""

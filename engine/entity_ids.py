@@ -10,7 +10,6 @@ import numpy as np
 
 INDEX_BITS = 32
 INDEX_MASK = (1 << INDEX_BITS) - 1
-NULL_ENTITY = -1
 
 
 def pack(index: int, generation: int) -> int:

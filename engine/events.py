@@ -31,9 +31,3 @@ class Events:
         cursor = max(cursor, self._start)
         merged = self._previous + self._current
         return merged[cursor - self._start :], self._end
-
-    def drain(self) -> list:
-        events = self._previous + self._current
-        self._start += len(events)
-        self._previous, self._current = [], []
-        return events

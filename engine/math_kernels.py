@@ -64,6 +64,17 @@ def multiply_batched(a, b, out):
 
 
 @njit(cache=True, fastmath=True)
+def negative_determinants(matrices, out):
+    """out[i] = det(matrices[i, :3, :3]) < 0: the instance is mirrored (its triangles wind the other way)."""
+    for i in range(matrices.shape[0]):
+        m = matrices[i]
+        det = (m[0, 0] * (m[1, 1] * m[2, 2] - m[1, 2] * m[2, 1])
+               - m[0, 1] * (m[1, 0] * m[2, 2] - m[1, 2] * m[2, 0])
+               + m[0, 2] * (m[1, 0] * m[2, 1] - m[1, 1] * m[2, 0]))
+        out[i] = det < 0.0
+
+
+@njit(cache=True, fastmath=True)
 def propagate_hierarchy(local, parent, out, start, stop):
     """out[i] = local[i] @ out[parent[i]] for i in [start, stop); parents come first (topological order)."""
     for i in range(start, stop):
@@ -100,22 +111,6 @@ def quat_from_axis_angle(axis, angle: float) -> np.ndarray:
     axis = axis / np.linalg.norm(axis)
     half = 0.5 * angle
     return np.array([*(axis * np.sin(half)), np.cos(half)], np.float32)
-
-
-def quat_look_rotation(forward, up=(0.0, 1.0, 0.0)) -> np.ndarray:
-    """Rotation whose -Z axis points along `forward` (camera/light convention)."""
-    x, y, z = _look_basis(np.asarray(forward, np.float64), np.asarray(up, np.float64))
-    return quat_from_rotation_matrix(np.stack([x, y, z], axis=1))  # basis vectors are the columns
-
-
-def _look_basis(forward, up):
-    z = -forward / max(np.linalg.norm(forward), 1e-12)
-    x = np.cross(up, z)
-    if np.linalg.norm(x) < 1e-6:  # looking straight up/down: pick another up
-        x = np.cross(np.array([0.0, 0.0, 1.0]), z)
-    x /= np.linalg.norm(x)
-    y = np.cross(z, x)
-    return x, y, z
 
 
 def quat_from_rotation_matrix(rotation: np.ndarray) -> np.ndarray:

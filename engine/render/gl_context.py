@@ -15,9 +15,3 @@ REQUIRED_GL_VERSION = 330
 def create_headless_context() -> moderngl.Context:
     """A standalone OpenGL 3.3+ core context with no window (EGL)."""
     return moderngl.create_standalone_context(backend="egl", require=REQUIRED_GL_VERSION)
-
-
-def describe_context(ctx: moderngl.Context) -> str:
-    """One line naming the driver, for logs and bug reports."""
-    info = ctx.info
-    return f"{info['GL_RENDERER']} / OpenGL {info['GL_VERSION']} / max MSAA {ctx.max_samples}x"

@@ -18,7 +18,7 @@ from components.model import ModelInstance
 from components.transform import GlobalTransform
 from engine.assets.library import AssetLibrary
 from engine.clock import Clock
-from engine.math_kernels import multiply_batched
+from engine.math_kernels import multiply_batched, negative_determinants
 from engine.query import Query, Read
 from engine.render.frame import MAX_POINT_LIGHTS, DrawBatch, LightParams, RenderFrame, ViewParams
 from engine.schedule import Res, ResMut
@@ -149,7 +149,8 @@ def extract_batches(instances, library: AssetLibrary, pool: PosePool) -> list[Dr
 
 def _split_mirrored(batch: DrawBatch, placing: np.ndarray) -> list[DrawBatch]:
     """Negative-scale instances wind their triangles the other way: draw them as their own batch."""
-    mirrored = np.linalg.det(placing[:, :3, :3]) < 0
+    mirrored = np.empty(len(placing), np.bool_)
+    negative_determinants(placing, mirrored)
     if not mirrored.any():
         return [batch]
     if mirrored.all():

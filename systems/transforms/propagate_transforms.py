@@ -2,8 +2,9 @@
 
 Roots are composed straight into their GlobalTransform column. Children need
 their parents' world matrices, which may live in other tables: their order is
-solved once per structural change into flat, depth-sorted arrays, then one
-numba pass over a scratch array indexed by entity slot does the products.
+solved once per structural change into flat, depth-sorted arrays (with the
+table rows to gather from and scatter to), then one numba pass over that
+depth-sorted scratch does the products.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ class HierarchyOrder:
 
     def __init__(self):
         self.structure_version = -1
-        self.child_slots = np.zeros(0, np.int64)  # entity slot of each child, parents first
         self.parent_positions = np.zeros(0, np.int64)  # position of the parent in `order_slots`, or -1
         self.order_slots = np.zeros(0, np.int64)  # every slot taking part: parents, then children by depth
         self.local = np.zeros((0, 4, 4), np.float32)
         self.world = np.zeros((0, 4, 4), np.float32)
+        # per table holding participants: (table id, positions in order_slots, rows in that table)
+        self.table_groups: list[tuple[int, np.ndarray, np.ndarray]] = []
 
 
 def _solve_order(world, cache: HierarchyOrder) -> None:
@@ -58,6 +60,9 @@ def _solve_order(world, cache: HierarchyOrder) -> None:
     cache.parent_positions = np.asarray([-1] * len(roots) + [position[slot_parent[c]] for c in ordered_children], np.int64)
     cache.local = np.zeros((len(order), 4, 4), np.float32)
     cache.world = np.zeros((len(order), 4, 4), np.float32)
+    tables = world.entities.table_of[cache.order_slots]
+    rows = world.entities.row_of[cache.order_slots]
+    cache.table_groups = [(int(t), np.flatnonzero(tables == t), rows[tables == t]) for t in np.unique(tables)]
     cache.structure_version = world.structure_version
 
 
@@ -79,22 +84,8 @@ def propagate_transforms(
     # local matrices of children; roots of the hierarchy already hold world matrices
     for view in children:
         compose_trs(view[Transform.translation], view[Transform.rotation], view[Transform.scale], view[GlobalTransform.matrix])
-    _gather_by_slot(world, cache.order_slots, cache.local)
+    for table_id, positions, rows in cache.table_groups:
+        cache.local[positions] = world.tables[table_id].columns[GlobalTransform.matrix][rows]
     propagate_hierarchy(cache.local, cache.parent_positions, cache.world, 0, len(cache.order_slots))
-    _scatter_by_slot(world, cache.order_slots, cache.world)
-
-
-def _gather_by_slot(world, slots, out):
-    tables = world.entities.table_of[slots]
-    rows = world.entities.row_of[slots]
-    for table_id in np.unique(tables):
-        mask = tables == table_id
-        out[mask] = world.tables[table_id].columns[GlobalTransform.matrix][rows[mask]]
-
-
-def _scatter_by_slot(world, slots, values):
-    tables = world.entities.table_of[slots]
-    rows = world.entities.row_of[slots]
-    for table_id in np.unique(tables):
-        mask = tables == table_id
-        world.tables[table_id].columns[GlobalTransform.matrix][rows[mask]] = values[mask]
+    for table_id, positions, rows in cache.table_groups:
+        world.tables[table_id].columns[GlobalTransform.matrix][rows] = cache.world[positions]
