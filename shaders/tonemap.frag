@@ -1,6 +1,9 @@
 #version 330 core
 // Resolve + tonemap + sRGB encode. With MSAA each sample is tonemapped before
-// averaging, so bright edges against dark stay anti-aliased.
+// averaging, so bright edges against dark stay anti-aliased. With PARTICLE_SPLAT
+// the CPU particle layer (premultiplied, ONE / ONE_MINUS_SRC_ALPHA like the GL
+// billboards) goes over each HDR sample here: one texel fetch per pixel instead
+// of a blend into every MSAA sample of the HDR target.
 #include "include/color.glsl"
 #include "include/tonemap.glsl"
 
@@ -10,6 +13,10 @@ uniform sampler2DMS u_hdr_color;
 uniform sampler2D u_hdr_color;
 #endif
 uniform float u_exposure;
+#if PARTICLE_SPLAT
+uniform sampler2D u_particle_splat;
+uniform ivec4 u_splat_box;  // x0, y0, x1, y1 in pixels: the rows uploaded this frame
+#endif
 
 out vec4 f_color;
 
@@ -20,13 +27,19 @@ float dither(vec2 pixel) {
 
 void main() {
     ivec2 pixel = ivec2(gl_FragCoord.xy);
+    vec4 splat = vec4(0.0);
+#if PARTICLE_SPLAT
+    if (all(greaterThanEqual(pixel, u_splat_box.xy)) && all(lessThan(pixel, u_splat_box.zw)))
+        splat = texelFetch(u_particle_splat, pixel, 0);
+#endif
+    float keep = 1.0 - splat.a;
     vec3 sum = vec3(0.0);
 #if HDR_SAMPLES > 1
     for (int i = 0; i < HDR_SAMPLES; ++i)
-        sum += aces_fitted(texelFetch(u_hdr_color, pixel, i).rgb * u_exposure);
+        sum += aces_fitted((splat.rgb + texelFetch(u_hdr_color, pixel, i).rgb * keep) * u_exposure);
     vec3 display = sum / float(HDR_SAMPLES);
 #else
-    vec3 display = aces_fitted(texelFetch(u_hdr_color, pixel, 0).rgb * u_exposure);
+    vec3 display = aces_fitted((splat.rgb + texelFetch(u_hdr_color, pixel, 0).rgb * keep) * u_exposure);
 #endif
     vec3 encoded = linear_to_srgb(display) + dither(gl_FragCoord.xy);
     // Alpha carries luma for the optional FXAA pass.

@@ -6,8 +6,9 @@ Per frame:
   3. HDR scene into a multisampled RGBA16F target: opaque and masked
      batches (front to back), ground, sky behind them, then blended batches
      back to front,
-  4. particles into the same HDR target (GL billboards, or a CPU splat on
-     software rasterizers), depth tested and softened against the scene,
+  4. particles, depth tested and softened against the scene: GL billboards
+     into the same HDR target, or on software rasterizers a CPU splat into a
+     layer the tonemap composites,
   5. per-sample resolve + ACES tonemap + sRGB into the caller's framebuffer
      (through FXAA when MSAA is unavailable), then the HUD text.
 The renderer works with any moderngl context (window or headless) and never
@@ -123,10 +124,9 @@ class Renderer:
             self._environment.draw_ground(frame.ground, camera_position, stats)
         self._environment.draw_sky(hdr.framebuffer, stats)
         self._meshes.draw_blended(prepared, hdr.framebuffer, stats)
-        if frame.particles:
-            self._particles.draw(frame, hdr, view_proj, stats)
+        splat = self._particles.draw(frame, hdr, view_proj, stats) if frame.particles else None
 
-        self._post.run(hdr, frame.view.exposure, fbo, stats)
+        self._post.run(hdr, frame.view.exposure, fbo, stats, splat)
         if frame.overlay_lines:
             self._overlay.draw(frame.overlay_lines, hdr.size, stats)
         stats.cpu_ms = (time.perf_counter() - started) * 1000.0

@@ -22,7 +22,7 @@ from engine.render.gpu_cache import GpuCache
 from engine.render.particle_view import ParticleView
 from engine.render.passes.depth_resolve_pass import DepthResolvePass
 from engine.render.passes.particle_billboard_pass import ParticleBillboardPass
-from engine.render.passes.particle_splat_pass import ParticleSplatPass
+from engine.render.passes.particle_splat_pass import ParticleSplatPass, SplatLayer
 from engine.render.render_stats import RenderStats
 from engine.render.render_targets import HdrTarget
 from engine.render.shader_library import ShaderLibrary
@@ -57,16 +57,18 @@ class ParticlePass:
             raise ValueError(f"RenderFrame.particle_path must be auto, gl or cpu, not {requested!r}")
         return requested
 
-    def draw(self, frame: RenderFrame, hdr: HdrTarget, view_proj, stats: RenderStats) -> None:
-        """Into `hdr`, which must be bound; leaves it bound."""
+    def draw(self, frame: RenderFrame, hdr: HdrTarget, view_proj, stats: RenderStats) -> SplatLayer | None:
+        """Into `hdr`, which must be bound, and leaves it bound (GL path); or into the
+        layer it returns for the tonemap to composite (CPU path)."""
         live = [(index, batch) for index, batch in enumerate(frame.particles) if len(batch.positions)]
         if not live:
-            return
+            return None
         for _, batch in live:
             if batch.blend not in BLEND_MODES:
                 raise ValueError(f"ParticleBatch.blend must be additive or alpha, not {batch.blend!r}")
         path = self.path_for(frame.particle_path)
         view = ParticleView.of(frame.view, view_proj, hdr.size)
+        layer = None
         back_to_front = sorted(live, key=lambda item: -_distance_to(item[1], view.camera_position))
 
         if self.depth_resolve is None:
@@ -78,13 +80,14 @@ class ParticlePass:
             self.billboards.draw(back_to_front, view, hdr.framebuffer, stats)
         else:
             if self.splat is None:
-                self.splat = ParticleSplatPass(self.ctx, self.shaders)
+                self.splat = ParticleSplatPass(self.ctx)
             batches = [batch for _, batch in back_to_front]
             box = self.splat.sort(batches, view)  # first, so only the box particles reach is resolved
             if box is not None:
-                self.splat.draw(batches, self.depth_resolve.run(hdr, stats, box), box, stats)
+                layer = self.splat.draw(batches, self.depth_resolve.run(hdr, stats, box), box)
         stats.particles = sum(len(batch.positions) for _, batch in live)
         stats.particle_path = PATH_NAMES[path]
+        return layer
 
     def release_textures(self, textures: Iterable[TextureImage]) -> None:
         if self.splat is not None:

@@ -5,9 +5,10 @@ particles at 720p, while the splat (engine/render/particle_splat_kernels.py)
 takes tens of milliseconds. Per frame: project every batch and sort it into
 screen tiles, resolve the scene's view distance in just the box those tiles
 cover and read its rows back (the one wait on the GL queue), splat the batches in
-draw order into one premultiplied RGBA float image, upload the rows that
-hold particles, and blend the touched tiles over the HDR target with one
-instanced draw of a rectangle per tile.
+draw order into one premultiplied RGBA float image, and upload the rows that
+hold particles. The tonemap composites that layer over every HDR sample
+(`SplatLayer`), which costs far less on a software rasterizer than blending
+a float image into each sample of the multisampled HDR target.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import moderngl
 import numba
 import numpy as np
 
-from engine.render import bindings
 from engine.render.frame import ParticleBatch
 from engine.render.particle_columns import particle_columns
 from engine.render.particle_splat_kernels import (
@@ -29,29 +29,36 @@ from engine.render.particle_splat_kernels import (
     SHAPE_FIELDS,
     TILE_COLUMNS,
     TILE_ROWS,
+    count_tile_spans,
     life_tables,
     project_particles,
+    project_round_particles,
     sort_into_tiles,
     splat_apron_tiles,
     splat_tiles,
 )
 from engine.render.particle_sprites import SpriteAtlasCache
 from engine.render.particle_view import MIN_RADIUS_PX, ParticleView
-from engine.render.render_stats import RenderStats
 from engine.render.render_targets import SceneDistanceTarget
-from engine.render.shader_library import ShaderLibrary
 
 # Below this many particles a batch is splatted on one thread: waking the
 # others costs more than they save (milliseconds when another process holds a core).
 PARALLEL_FROM = 65_536
 
 
+@dataclass(frozen=True)
+class SplatLayer:
+    """A frame's splatted particles for the tonemap: premultiplied linear RGBA, valid
+    (particles or zeros) inside `box` (x0, y0, x1, y1 pixels), stale outside it."""
+
+    texture: moderngl.Texture
+    box: tuple[int, int, int, int]
+
+
 class ParticleSplatPass:
-    def __init__(self, ctx: moderngl.Context, shaders: ShaderLibrary):
+    def __init__(self, ctx: moderngl.Context):
         self.ctx = ctx
         self.sprites = SpriteAtlasCache()
-        self._program = shaders.program("particle_composite.vert", "particle_composite.frag")
-        self._vertex_array: tuple[int, moderngl.VertexArray] | None = None
         # Per image size.
         self._size: tuple[int, int] | None = None
         self._tiles_across = 0
@@ -63,12 +70,13 @@ class ParticleSplatPass:
         self._scratch = np.zeros(
             (numba.config.NUMBA_NUM_THREADS, TILE_ROWS + 2 * APRON, TILE_COLUMNS + 2 * APRON, 4), np.float32
         )
+        self._written = np.zeros(0, bool)  # tiles whose image pixels hold an earlier frame's particles
         self._texture: moderngl.Texture | None = None
-        self._rects = ctx.buffer(reserve=16, dynamic=True)
         # Per particle of the batch being sorted, grown by doubling.
         self._particle_core = np.zeros((0, CORE_FIELDS), np.float32)
         self._particle_shape = np.zeros((0, SHAPE_FIELDS), np.float32)
         self._tile_spans = np.zeros((0, 4), np.int16)
+        self._keys = np.zeros(0, np.int32)
         self._sorted: list[TileRecords] = []  # per batch in draw order, reused frame to frame
 
     def sort(self, batches: list[ParticleBatch], view: ParticleView) -> tuple[int, int, int, int] | None:
@@ -100,9 +108,8 @@ class ParticleSplatPass:
         batches: list[ParticleBatch],
         scene_distance: SceneDistanceTarget,
         box: tuple[int, int, int, int],
-        stats: RenderStats,
-    ) -> None:
-        """Splat the batches `sort` sorted and blend them into the bound HDR framebuffer;
+    ) -> SplatLayer | None:
+        """Splat the batches `sort` sorted into the layer the tonemap composites;
         `scene_distance` must hold the scene's view distance in the `box` that `sort` returned.
         Its whole rows come back (one contiguous read); the splat reads only inside the box."""
         first_row, end_row = box[1], box[1] + box[3]
@@ -121,14 +128,11 @@ class ParticleSplatPass:
                 )  # fmt: skip
                 splat_tiles(*arguments[:2], records.tile_starts[: tiles + 1], *arguments[3:])
                 splat_apron_tiles(*arguments, self._scratch)
-        self._composite(~uncleared, self._size, stats)
+        return self._upload(~uncleared)
 
     def release(self) -> None:
-        if self._vertex_array is not None:
-            self._vertex_array[1].release()
         if self._texture is not None:
             self._texture.release()
-        self._rects.release()
 
     def _project_and_sort(self, batch: ParticleBatch, view: ParticleView, records: TileRecords) -> None:
         count = len(batch.positions)
@@ -145,9 +149,14 @@ class ParticleSplatPass:
         particle_shape = self._particle_shape[:count] if shaped else self._particle_shape[:0]
         tile_spans = self._tile_spans[:count]
         with _threads_for(count):
-            project_particles(
-                columns, curves, camera, motion, self._particle_core, particle_shape, tile_spans, self._counts
-            )
+            if shaped:
+                project_particles(
+                    columns, curves, camera, motion, self._particle_core, particle_shape, tile_spans, self._counts
+                )
+            else:  # round particles, most batches: a SIMD pass, then the tile bookkeeping
+                keys = self._keys[:count]
+                project_round_particles(columns, curves, camera, float(batch.extrapolate), self._particle_core, keys)
+                count_tile_spans(keys, self._particle_core, width, height, MIN_RADIUS_PX, tile_spans, self._counts)
             cursors, records.tile_starts = _tile_offsets(self._counts)
             records.reserve(int(records.tile_starts[-1]), shaped)
             sort_into_tiles(
@@ -157,36 +166,24 @@ class ParticleSplatPass:
         records.life_colors = curves[0]
         records.sprite = (atlas, cell_means, textured, flipbook_columns, flipbook_rows)
 
-    def _composite(self, touched_tiles: np.ndarray, size: tuple[int, int], stats: RenderStats) -> None:
-        width, height = size
-        touched = np.flatnonzero(touched_tiles)
-        if not touched.size:
-            return
-        rects = self._tile_rects(touched_tiles, size)
-        first_row = int(rects[touched, 1].min())
-        end_row = int(rects[touched, 3].max())
+    def _upload(self, touched: np.ndarray) -> SplatLayer | None:
+        """Zero the tiles an earlier frame left particles in, upload the rows of the
+        touched tiles' box and return the layer."""
+        stale = np.flatnonzero(self._written & ~touched)
+        for tile in stale:
+            row, column = tile // self._tiles_across * TILE_ROWS, tile % self._tiles_across * TILE_COLUMNS
+            self._image[row : row + TILE_ROWS, column : column + TILE_COLUMNS] = 0.0
+        self._written = touched
+        touched_tiles = np.flatnonzero(touched)
+        if not touched_tiles.size:
+            return None
+        width, height = self._size
+        tile_rows, tile_columns = touched_tiles // self._tiles_across, touched_tiles % self._tiles_across
+        first_row, end_row = int(tile_rows.min()) * TILE_ROWS, min(height, (int(tile_rows.max()) + 1) * TILE_ROWS)
+        first_column = int(tile_columns.min()) * TILE_COLUMNS
+        end_column = min(width, (int(tile_columns.max()) + 1) * TILE_COLUMNS)
         self._texture.write(self._image[first_row:end_row], viewport=(0, first_row, width, end_row - first_row))
-        self._rects.write(rects[touched])
-
-        ctx = self.ctx
-        ctx.disable(moderngl.DEPTH_TEST | moderngl.CULL_FACE)
-        ctx.enable(moderngl.BLEND)
-        ctx.blend_func = moderngl.ONE, moderngl.ONE_MINUS_SRC_ALPHA
-        self._texture.use(bindings.PARTICLE_SPLAT_UNIT)
-        self._program.set_uniforms({"u_viewport_size": (float(width), float(height))})
-        self._current_vertex_array().render(moderngl.TRIANGLE_STRIP, vertices=4, instances=touched.size)
-        ctx.disable(moderngl.BLEND)
-        stats.count_draw()
-
-    def _tile_rects(self, touched_tiles: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-        """(tiles, 4) float32 x0, y0, x1, y1 in pixels of the touched tiles; the others collapse."""
-        width, height = size
-        rects = np.zeros((self._tiles.size, 4), np.float32)
-        rects[:, 0] = self._tiles % self._tiles_across * TILE_COLUMNS
-        rects[:, 1] = self._tiles // self._tiles_across * TILE_ROWS
-        rects[:, 2] = np.where(touched_tiles, np.minimum(rects[:, 0] + TILE_COLUMNS, width), rects[:, 0])
-        rects[:, 3] = np.minimum(rects[:, 1] + TILE_ROWS, height)
-        return rects
+        return SplatLayer(self._texture, (first_column, first_row, end_column, end_row))
 
     def _fit_image(self, size: tuple[int, int]) -> None:
         if self._size == size:
@@ -199,27 +196,20 @@ class ParticleSplatPass:
         self._image = np.zeros((height, width, 4), np.float32)
         self._tiles = np.arange(tiles)
         self._counts = np.zeros((CHUNKS, 2 * tiles), np.int32)  # general tiles, then sub-pixel tiles
+        self._written = np.zeros(tiles, bool)
         if self._texture is not None:
             self._texture.release()
         self._texture = self.ctx.texture(size, 4, dtype="f4")
         self._texture.filter = (moderngl.NEAREST, moderngl.NEAREST)
-        self._rects.orphan(tiles * 16)
 
     def _reserve_particles(self, count: int, shaped: bool) -> None:
         if count > self._particle_core.shape[0]:
             capacity = _doubled(self._particle_core.shape[0], count)
             self._particle_core = np.zeros((capacity, CORE_FIELDS), np.float32)
             self._tile_spans = np.zeros((capacity, 4), np.int16)
+            self._keys = np.zeros(capacity, np.int32)
         if shaped and count > self._particle_shape.shape[0]:
             self._particle_shape = np.zeros((self._particle_core.shape[0], SHAPE_FIELDS), np.float32)
-
-    def _current_vertex_array(self) -> moderngl.VertexArray:
-        if self._vertex_array is None or self._vertex_array[0] != self._program.generation:
-            if self._vertex_array is not None:
-                self._vertex_array[1].release()
-            vertex_array = self.ctx.vertex_array(self._program.program, [(self._rects, "4f/i", "a_rect")])
-            self._vertex_array = (self._program.generation, vertex_array)
-        return self._vertex_array[1]
 
 
 @dataclass(eq=False)

@@ -1,4 +1,7 @@
-"""HDR -> display: per-sample resolve + ACES tonemap + sRGB, optional FXAA."""
+"""HDR -> display: per-sample resolve + ACES tonemap + sRGB, optional FXAA.
+
+The CPU particle splat, when a frame has one, is composited over each HDR
+sample inside the tonemap (see shaders/tonemap.frag)."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import moderngl
 
 from engine.render import bindings
 from engine.render.passes.attributeless import AttributelessDraw
+from engine.render.passes.particle_splat_pass import SplatLayer
 from engine.render.render_stats import RenderStats
 from engine.render.render_targets import HdrTarget
 from engine.render.shader_library import ShaderLibrary
@@ -15,8 +19,10 @@ class PostPass:
     def __init__(self, ctx: moderngl.Context, shaders: ShaderLibrary, hdr_samples: int, fxaa: bool):
         self.ctx = ctx
         self.fxaa = fxaa
-        tonemap = shaders.program("fullscreen.vert", "tonemap.frag", {"HDR_SAMPLES": hdr_samples})
-        self._tonemap = AttributelessDraw(ctx, tonemap, moderngl.TRIANGLES, 3)
+        self._shaders = shaders
+        self._hdr_samples = hdr_samples
+        self._tonemap = self._tonemap_draw(splat=False)
+        self._tonemap_with_splat: AttributelessDraw | None = None  # built on the first splat frame
         self._fxaa = (
             AttributelessDraw(ctx, shaders.program("fullscreen.vert", "fxaa.frag"), moderngl.TRIANGLES, 3)
             if fxaa
@@ -25,14 +31,27 @@ class PostPass:
         self._ldr_texture: moderngl.Texture | None = None
         self._ldr_framebuffer: moderngl.Framebuffer | None = None
 
-    def run(self, hdr: HdrTarget, exposure: float, output: moderngl.Framebuffer, stats: RenderStats) -> None:
+    def run(
+        self,
+        hdr: HdrTarget,
+        exposure: float,
+        output: moderngl.Framebuffer,
+        stats: RenderStats,
+        splat: SplatLayer | None = None,
+    ) -> None:
         width, height = hdr.size
         self.ctx.disable(moderngl.DEPTH_TEST | moderngl.CULL_FACE | moderngl.BLEND)
         hdr.color.use(bindings.HDR_COLOR_UNIT)
         tonemap_target = self._ldr_target(hdr.size) if self.fxaa else output
         tonemap_target.use()
         self.ctx.viewport = (0, 0, width, height)
-        self._tonemap.render({"u_exposure": float(exposure)})
+        if splat is None:
+            self._tonemap.render({"u_exposure": float(exposure)})
+        else:
+            if self._tonemap_with_splat is None:
+                self._tonemap_with_splat = self._tonemap_draw(splat=True)
+            splat.texture.use(bindings.PARTICLE_SPLAT_UNIT)
+            self._tonemap_with_splat.render({"u_exposure": float(exposure), "u_splat_box": splat.box})
         stats.count_draw()
         if self.fxaa:
             self._ldr_texture.use(bindings.LDR_COLOR_UNIT)
@@ -40,6 +59,11 @@ class PostPass:
             self.ctx.viewport = (0, 0, width, height)
             self._fxaa.render()
             stats.count_draw()
+
+    def _tonemap_draw(self, splat: bool) -> AttributelessDraw:
+        defines = {"HDR_SAMPLES": self._hdr_samples, "PARTICLE_SPLAT": int(splat)}
+        program = self._shaders.program("fullscreen.vert", "tonemap.frag", defines)
+        return AttributelessDraw(self.ctx, program, moderngl.TRIANGLES, 3)
 
     def _ldr_target(self, size: tuple[int, int]) -> moderngl.Framebuffer:
         if self._ldr_texture is None or self._ldr_texture.size != size:
@@ -58,6 +82,8 @@ class PostPass:
 
     def release(self) -> None:
         self._tonemap.release()
+        if self._tonemap_with_splat is not None:
+            self._tonemap_with_splat.release()
         if self._fxaa is not None:
             self._fxaa.release()
         self._release_ldr()
