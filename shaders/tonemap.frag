@@ -3,7 +3,8 @@
 // averaging, so bright edges against dark stay anti-aliased. With PARTICLE_SPLAT
 // the CPU particle layer (premultiplied, ONE / ONE_MINUS_SRC_ALPHA like the GL
 // billboards) goes over each HDR sample here: one texel fetch per pixel instead
-// of a blend into every MSAA sample of the HDR target.
+// of a blend into every MSAA sample of the HDR target. That variant is drawn
+// only over the layer's box (scissored), the plain one around it.
 #include "include/color.glsl"
 #include "include/tonemap.glsl"
 
@@ -15,7 +16,6 @@ uniform sampler2D u_hdr_color;
 uniform float u_exposure;
 #if PARTICLE_SPLAT
 uniform sampler2D u_particle_splat;
-uniform ivec4 u_splat_box;  // x0, y0, x1, y1 in pixels: the rows uploaded this frame
 #endif
 
 out vec4 f_color;
@@ -27,10 +27,10 @@ float dither(vec2 pixel) {
 
 void main() {
     ivec2 pixel = ivec2(gl_FragCoord.xy);
-    vec4 splat = vec4(0.0);
 #if PARTICLE_SPLAT
-    if (all(greaterThanEqual(pixel, u_splat_box.xy)) && all(lessThan(pixel, u_splat_box.zw)))
-        splat = texelFetch(u_particle_splat, pixel, 0);
+    vec4 splat = texelFetch(u_particle_splat, pixel, 0);
+#else
+    vec4 splat = vec4(0.0);
 #endif
     float keep = 1.0 - splat.a;
     vec3 sum = vec3(0.0);

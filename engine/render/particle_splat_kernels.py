@@ -205,28 +205,27 @@ def _float32_row(matrix, row):
     return np.float32(matrix[row, 0]), np.float32(matrix[row, 1]), np.float32(matrix[row, 2]), np.float32(matrix[row, 3])
 
 
-# keys of `project_round_particles`: >= 0 is a sub-pixel record's tile key.
-CULLED, SPANNING = -1, -2
-
-
-def project_round_particles(columns, curves, camera, extrapolate, core, keys):
-    """The first step for a batch of round, untextured particles (most of them): core[i] and
-    keys[i] = the tile key of a sub-pixel splat (tiles + tile), SPANNING for a disc that walks
-    its tiles in `count_tile_spans`, or CULLED. Without the general case's branches this
-    step runs about twice as fast as `project_particles`."""
+def project_round_particles(columns, curves, camera, extrapolate, core, tile_spans, counts, spanning, spanning_counts):
+    """`project_particles` for a batch of round, untextured particles (most of them), in two
+    passes: a branch-free one that settles the sub-pixel splats (one tile each) and lists the
+    other visible particles per chunk (spanning[chunk start:][:spanning_counts[chunk]]), then
+    `_count_spanning` walks the tiles of those. About twice as fast as the general kernel.
+    counts needs one extra column at the end (a sink for culled and spanning particles)."""
     positions, velocities, ages, lifetimes, sizes, _seeds = columns
     life_colors, life_sizes = curves
     view_proj, k, width, height, focal_length_px, min_radius_px = camera
     _project_round(
         positions, velocities, ages, lifetimes, sizes, np.ascontiguousarray(life_colors[:, 3]), life_sizes,
-        view_proj, k.astype(np.float32), width, height, focal_length_px, min_radius_px, extrapolate, core, keys,
+        view_proj, k.astype(np.float32), width, height, focal_length_px, min_radius_px, extrapolate, core,
+        tile_spans, counts, spanning, spanning_counts,
     )  # fmt: skip
+    _count_spanning(spanning, spanning_counts, core, width, height, min_radius_px, tile_spans, counts)
 
 
 @njit(parallel=True, fastmath=True, cache=True)
 def _project_round(
     positions, velocities, ages, lifetimes, sizes, life_opacity, life_sizes, view_proj, k, width, height,
-    focal_length_px, min_radius_px, extrapolate, core, keys,
+    focal_length_px, min_radius_px, extrapolate, core, tile_spans, counts, spanning, spanning_counts,
 ):  # fmt: skip
     # float32 scalars: no matrix indexing per particle, no widening to float64.
     m00, m01, m02, m03 = _float32_row(view_proj, 0)
@@ -242,55 +241,55 @@ def _project_round(
     near_w = np.float32(1e-6)
     life_scale = np.float32(LIFE_STEPS - 1)
     tiles_across = (width + TILE_COLUMNS - 1) // TILE_COLUMNS
-    tiles = tiles_across * ((height + TILE_ROWS - 1) // TILE_ROWS)
-    for i in prange(positions.shape[0]):
-        life = min(max(ages[i] / max(lifetimes[i], near_w), ZERO), ONE)
-        x = positions[i, 0] + velocities[i, 0] * forward
-        y = positions[i, 1] + velocities[i, 1] * forward
-        z = positions[i, 2] + velocities[i, 2] * forward
-        w = x * m03 + y * m13 + z * m23 + m33
-        inverse_w = ONE / max(w, near_w)
-        ndc_z = (x * m02 + y * m12 + z * m22 + m32) * inverse_w
-        step = int(life * life_scale + HALF)
-        center_x = (x * m00 + y * m10 + z * m20 + m30) * inverse_w * half_width + half_width
-        center_y = (x * m01 + y * m11 + z * m21 + m31) * inverse_w * half_height + half_height
-        radius = sizes[i] * life_sizes[step] * radius_scale * inverse_w
-        visible = (w > near_w) & (ndc_z >= -ONE) & (ndc_z <= ONE) & (life_opacity[step] > ZERO)
-        sub_pixel = (radius < min_radius) & (center_x >= ZERO) & (center_x <= last_x) & (center_y >= ZERO)
-        sub_pixel &= center_y <= last_y
-        tile_row = int(min(max(center_y, ZERO), last_y)) // TILE_ROWS
-        tile_column = int(min(max(center_x, ZERO), last_x)) // TILE_COLUMNS
-        key = np.int32(tiles + tile_row * tiles_across + tile_column) if sub_pixel else np.int32(SPANNING)
-        keys[i] = key if visible else np.int32(CULLED)
-        core[i, CENTER_X] = center_x
-        core[i, CENTER_Y] = center_y
-        core[i, RADIUS] = radius
-        core[i, DISTANCE] = (ndc_z * k0 + k1) / (ndc_z * k2 + k3)
-        core[i, LIFE] = life
-
-
-@njit(parallel=True, fastmath=True, cache=True)
-def count_tile_spans(keys, core, width, height, min_radius_px, tile_spans, counts):
-    """The second step after `project_round_particles`: tile_spans and counts as
-    `project_particles` leaves them."""
-    tiles_across = (width + TILE_COLUMNS - 1) // TILE_COLUMNS
-    tiles = tiles_across * ((height + TILE_ROWS - 1) // TILE_ROWS)
-    count = keys.shape[0]
+    tiles_down = (height + TILE_ROWS - 1) // TILE_ROWS
+    sink = counts.shape[1] - 1
+    count = positions.shape[0]
     per_chunk = (count + CHUNKS - 1) // CHUNKS
     for chunk in prange(CHUNKS):
         counts[chunk, :] = 0
-        for i in range(chunk * per_chunk, min(count, (chunk + 1) * per_chunk)):
-            key = keys[i]
-            if key >= 0:
-                tile_row, tile_column = key // tiles_across, key % tiles_across
-                tile_spans[i, 0], tile_spans[i, 1], tile_spans[i, 2], tile_spans[i, 3] = (
-                    tile_column, tile_column, tile_row, tile_row
-                )
-                counts[chunk, key] += 1
-                continue
-            tile_spans[i, 2], tile_spans[i, 3] = 0, -1
-            if key == CULLED:
-                continue
+        listed = 0
+        start = chunk * per_chunk
+        for i in range(start, min(count, start + per_chunk)):
+            life = min(max(ages[i] / max(lifetimes[i], near_w), ZERO), ONE)
+            x = positions[i, 0] + velocities[i, 0] * forward
+            y = positions[i, 1] + velocities[i, 1] * forward
+            z = positions[i, 2] + velocities[i, 2] * forward
+            w = x * m03 + y * m13 + z * m23 + m33
+            inverse_w = ONE / max(w, near_w)
+            ndc_z = (x * m02 + y * m12 + z * m22 + m32) * inverse_w
+            step = int(life * life_scale + HALF)
+            center_x = (x * m00 + y * m10 + z * m20 + m30) * inverse_w * half_width + half_width
+            center_y = (x * m01 + y * m11 + z * m21 + m31) * inverse_w * half_height + half_height
+            radius = sizes[i] * life_sizes[step] * radius_scale * inverse_w
+            visible = (w > near_w) & (ndc_z >= -ONE) & (ndc_z <= ONE) & (life_opacity[step] > ZERO)
+            sub_pixel = visible & (radius < min_radius) & (center_x >= ZERO) & (center_x <= last_x)
+            sub_pixel &= (center_y >= ZERO) & (center_y <= last_y)
+            # Selects, not branches: which case a particle falls in is random.
+            virtual_row = int(min(max(center_y, ZERO), last_y)) // TILE_ROWS + tiles_down
+            tile_column = int(min(max(center_x, ZERO), last_x)) // TILE_COLUMNS
+            counts[chunk, virtual_row * tiles_across + tile_column if sub_pixel else sink] += 1
+            tile_spans[i, 0] = tile_column
+            tile_spans[i, 1] = tile_column
+            tile_spans[i, 2] = virtual_row if sub_pixel else 0
+            tile_spans[i, 3] = virtual_row if sub_pixel else -1  # last < first: no tiles (yet)
+            spanning[start + listed] = i
+            listed += visible & ~sub_pixel
+            core[i, CENTER_X] = center_x
+            core[i, CENTER_Y] = center_y
+            core[i, RADIUS] = radius
+            core[i, DISTANCE] = (ndc_z * k0 + k1) / (ndc_z * k2 + k3)
+            core[i, LIFE] = life
+        spanning_counts[chunk] = listed
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def _count_spanning(spanning, spanning_counts, core, width, height, min_radius_px, tile_spans, counts):
+    """Tile spans and counts of the particles `_project_round` listed (discs of a pixel or more)."""
+    tiles_across = (width + TILE_COLUMNS - 1) // TILE_COLUMNS
+    per_chunk = (spanning.shape[0] + CHUNKS - 1) // CHUNKS
+    for chunk in prange(CHUNKS):
+        for listed in range(chunk * per_chunk, chunk * per_chunk + spanning_counts[chunk]):
+            i = spanning[listed]
             center_x, center_y = core[i, CENTER_X], core[i, CENTER_Y]
             extent = max(core[i, RADIUS], min_radius_px)
             first_row = max(math.ceil(center_y - extent - 0.5), 0)
@@ -532,14 +531,13 @@ def splat_tiles(
 @njit(parallel=True, fastmath=True, cache=True)
 def splat_apron_tiles(
     core, shape, tile_starts, life_colors, alpha_blend, softness, min_radius_px, sprite, scene_distance, accum,
-    uncleared, scratch,
+    uncleared,
 ):  # fmt: skip
     """The sub-pixel records: tile_starts[tiles + t] .. tile_starts[tiles + t + 1] are the
-    records centred in tile t. Each tile splats its records into a scratch buffer of the tile
-    plus APRON pixels all round (no bounds tests), faded once at the centre pixel, then
-    composites the buffer over accum. Tiles go in four phases by row and column parity, so
-    tiles of one phase never share a pixel and every pixel gets its tiles in a fixed order.
-    scratch: (threads, TILE_ROWS + 2 APRON, TILE_COLUMNS + 2 APRON, 4) float32."""
+    records centred in tile t. Each tile splats its records straight into accum, its 2x2
+    pixels reaching at most APRON pixels beyond the tile, faded once at the centre pixel.
+    Tiles go in four phases by row and column parity, so tiles of one phase never share a
+    pixel and every pixel gets its tiles in a fixed order."""
     cell_means, textured = sprite[1], sprite[2]
     height, width = accum.shape[0], accum.shape[1]
     tiles_across = (width + TILE_COLUMNS - 1) // TILE_COLUMNS
@@ -577,10 +575,6 @@ def splat_apron_tiles(
             start, end = tile_starts[tile_index], tile_starts[tile_index + 1]
             if end == start:
                 continue
-            local = scratch[numba.get_thread_id()]
-            local[:] = 0.0
-            base_row = tile_row * TILE_ROWS - APRON
-            base_column = tile_column * TILE_COLUMNS - APRON
             for slot in range(start, end):
                 step = _life_step(core[slot, LIFE])
                 radius = core[slot, RADIUS]
@@ -596,20 +590,19 @@ def splat_apron_tiles(
                 left, bottom = math.floor(x), math.floor(y)
                 right_weight, top_weight = x - np.float32(left), y - np.float32(bottom)
                 left_weight, bottom_weight = ONE - right_weight, ONE - top_weight
-                row, column = bottom - base_row, left - base_column
-                for row_offset, row_weight in ((0, bottom_weight), (1, top_weight)):
-                    for column_offset, column_weight in ((0, left_weight), (1, right_weight)):
+                if 0 <= bottom and bottom + 1 < height and 0 <= left and left + 1 < width:
+                    for row_offset, row_weight in ((0, bottom_weight), (1, top_weight)):
+                        for column_offset, column_weight in ((0, left_weight), (1, right_weight)):
+                            _composite(
+                                accum, bottom + row_offset, left + column_offset, red, green, blue,
+                                coverage * row_weight * column_weight, fade, alpha_blend,
+                            )  # fmt: skip
+                    continue
+                for row in range(max(bottom, 0), min(bottom + 2, height)):
+                    row_weight = top_weight if row > bottom else bottom_weight
+                    for column in range(max(left, 0), min(left + 2, width)):
+                        column_weight = right_weight if column > left else left_weight
                         _composite(
-                            local, row + row_offset, column + column_offset, red, green, blue,
-                            coverage * row_weight * column_weight, fade, alpha_blend,
+                            accum, row, column, red, green, blue, coverage * row_weight * column_weight, fade,
+                            alpha_blend,
                         )  # fmt: skip
-            # The buffer "over" accum (premultiplied; additive buffers keep alpha 0).
-            for row in range(max(base_row, 0), min(base_row + TILE_ROWS + 2 * APRON, height)):
-                local_row = row - base_row
-                for column in range(max(base_column, 0), min(base_column + TILE_COLUMNS + 2 * APRON, width)):
-                    local_column = column - base_column
-                    keep = ONE - local[local_row, local_column, 3]
-                    for channel in range(4):
-                        accum[row, column, channel] = (
-                            local[local_row, local_column, channel] + accum[row, column, channel] * keep
-                        )

@@ -18,6 +18,7 @@ import numpy as np
 
 from engine.assets.model import TextureImage
 from engine.render.frame import ParticleBatch, RenderFrame
+from engine.render.gl_context import gl_flush
 from engine.render.gpu_cache import GpuCache
 from engine.render.particle_view import ParticleView
 from engine.render.passes.depth_resolve_pass import DepthResolvePass
@@ -82,6 +83,7 @@ class ParticlePass:
             if self.splat is None:
                 self.splat = ParticleSplatPass(self.ctx)
             batches = [batch for _, batch in back_to_front]
+            gl_flush()  # the rasterizer draws the scene while the CPU sorts the particles
             box = self.splat.sort(batches, view)  # first, so only the box particles reach is resolved
             if box is not None:
                 layer = self.splat.draw(batches, self.depth_resolve.run(hdr, stats, box), box)

@@ -23,13 +23,11 @@ import numpy as np
 from engine.render.frame import ParticleBatch
 from engine.render.particle_columns import particle_columns
 from engine.render.particle_splat_kernels import (
-    APRON,
     CHUNKS,
     CORE_FIELDS,
     SHAPE_FIELDS,
     TILE_COLUMNS,
     TILE_ROWS,
-    count_tile_spans,
     life_tables,
     project_particles,
     project_round_particles,
@@ -65,18 +63,15 @@ class ParticleSplatPass:
         self._scene_distance = np.zeros((0, 0), np.float32)
         self._image = np.zeros((0, 0, 4), np.float32)
         self._tiles = np.zeros(0, np.int64)  # tile indices, row by row from the bottom
-        self._counts = np.zeros((CHUNKS, 0), np.int32)
-        # A tile plus apron per numba thread, for the sub-pixel splats.
-        self._scratch = np.zeros(
-            (numba.config.NUMBA_NUM_THREADS, TILE_ROWS + 2 * APRON, TILE_COLUMNS + 2 * APRON, 4), np.float32
-        )
+        self._counts = np.zeros((CHUNKS, 1), np.int32)
         self._written = np.zeros(0, bool)  # tiles whose image pixels hold an earlier frame's particles
         self._texture: moderngl.Texture | None = None
         # Per particle of the batch being sorted, grown by doubling.
         self._particle_core = np.zeros((0, CORE_FIELDS), np.float32)
         self._particle_shape = np.zeros((0, SHAPE_FIELDS), np.float32)
         self._tile_spans = np.zeros((0, 4), np.int16)
-        self._keys = np.zeros(0, np.int32)
+        self._spanning = np.zeros(0, np.int32)
+        self._spanning_counts = np.zeros(CHUNKS, np.int64)
         self._sorted: list[TileRecords] = []  # per batch in draw order, reused frame to frame
 
     def sort(self, batches: list[ParticleBatch], view: ParticleView) -> tuple[int, int, int, int] | None:
@@ -127,7 +122,7 @@ class ParticleSplatPass:
                     float(batch.softness), MIN_RADIUS_PX, records.sprite, self._scene_distance, self._image, uncleared,
                 )  # fmt: skip
                 splat_tiles(*arguments[:2], records.tile_starts[: tiles + 1], *arguments[3:])
-                splat_apron_tiles(*arguments, self._scratch)
+                splat_apron_tiles(*arguments)
         return self._upload(~uncleared)
 
     def release(self) -> None:
@@ -148,16 +143,16 @@ class ParticleSplatPass:
         atlas, cell_means = self.sprites.get(batch.texture, batch.flipbook)
         particle_shape = self._particle_shape[:count] if shaped else self._particle_shape[:0]
         tile_spans = self._tile_spans[:count]
+        counts = self._counts[:, :-1]  # the last column is the round kernel's sink
         with _threads_for(count):
             if shaped:
-                project_particles(
-                    columns, curves, camera, motion, self._particle_core, particle_shape, tile_spans, self._counts
-                )
-            else:  # round particles, most batches: a SIMD pass, then the tile bookkeeping
-                keys = self._keys[:count]
-                project_round_particles(columns, curves, camera, float(batch.extrapolate), self._particle_core, keys)
-                count_tile_spans(keys, self._particle_core, width, height, MIN_RADIUS_PX, tile_spans, self._counts)
-            cursors, records.tile_starts = _tile_offsets(self._counts)
+                project_particles(columns, curves, camera, motion, self._particle_core, particle_shape, tile_spans, counts)
+            else:  # round particles, most batches
+                project_round_particles(
+                    columns, curves, camera, float(batch.extrapolate), self._particle_core, tile_spans,
+                    self._counts, self._spanning[:count], self._spanning_counts,
+                )  # fmt: skip
+            cursors, records.tile_starts = _tile_offsets(counts)
             records.reserve(int(records.tile_starts[-1]), shaped)
             sort_into_tiles(
                 tile_spans, self._tiles_across, cursors, self._particle_core, particle_shape, records.core,
@@ -195,7 +190,7 @@ class ParticleSplatPass:
         self._scene_distance = np.zeros((height, width), np.float32)
         self._image = np.zeros((height, width, 4), np.float32)
         self._tiles = np.arange(tiles)
-        self._counts = np.zeros((CHUNKS, 2 * tiles), np.int32)  # general tiles, then sub-pixel tiles
+        self._counts = np.zeros((CHUNKS, 2 * tiles + 1), np.int32)  # general tiles, sub-pixel tiles, a sink
         self._written = np.zeros(tiles, bool)
         if self._texture is not None:
             self._texture.release()
@@ -207,7 +202,7 @@ class ParticleSplatPass:
             capacity = _doubled(self._particle_core.shape[0], count)
             self._particle_core = np.zeros((capacity, CORE_FIELDS), np.float32)
             self._tile_spans = np.zeros((capacity, 4), np.int16)
-            self._keys = np.zeros(capacity, np.int32)
+            self._spanning = np.zeros(capacity, np.int32)
         if shaped and count > self._particle_shape.shape[0]:
             self._particle_shape = np.zeros((self._particle_core.shape[0], SHAPE_FIELDS), np.float32)
 

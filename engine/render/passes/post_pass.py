@@ -28,6 +28,7 @@ class PostPass:
             if fxaa
             else None
         )
+        self._size = (0, 0)
         self._ldr_texture: moderngl.Texture | None = None
         self._ldr_framebuffer: moderngl.Framebuffer | None = None
 
@@ -39,7 +40,7 @@ class PostPass:
         stats: RenderStats,
         splat: SplatLayer | None = None,
     ) -> None:
-        width, height = hdr.size
+        width, height = self._size = hdr.size
         self.ctx.disable(moderngl.DEPTH_TEST | moderngl.CULL_FACE | moderngl.BLEND)
         hdr.color.use(bindings.HDR_COLOR_UNIT)
         tonemap_target = self._ldr_target(hdr.size) if self.fxaa else output
@@ -48,10 +49,7 @@ class PostPass:
         if splat is None:
             self._tonemap.render({"u_exposure": float(exposure)})
         else:
-            if self._tonemap_with_splat is None:
-                self._tonemap_with_splat = self._tonemap_draw(splat=True)
-            splat.texture.use(bindings.PARTICLE_SPLAT_UNIT)
-            self._tonemap_with_splat.render({"u_exposure": float(exposure), "u_splat_box": splat.box})
+            self._tonemap_around_splat(splat, exposure)
         stats.count_draw()
         if self.fxaa:
             self._ldr_texture.use(bindings.LDR_COLOR_UNIT)
@@ -59,6 +57,25 @@ class PostPass:
             self.ctx.viewport = (0, 0, width, height)
             self._fxaa.render()
             stats.count_draw()
+
+    def _tonemap_around_splat(self, splat: SplatLayer, exposure: float) -> None:
+        """The plain tonemap in up to four scissor bands around the splat's box, the splat
+        variant inside it: a software rasterizer runs a shader's texel fetch on every pixel,
+        branch or not, so only the box's pixels pay for the particle layer."""
+        width, height = self._size
+        x0, y0, x1, y1 = splat.box
+        bands = [(0, 0, width, y0), (0, y1, width, height - y1), (0, y0, x0, y1 - y0), (x1, y0, width - x1, y1 - y0)]
+        uniforms = {"u_exposure": float(exposure)}
+        for band in bands:
+            if band[2] > 0 and band[3] > 0:
+                self.ctx.scissor = band
+                self._tonemap.render(uniforms)
+        if self._tonemap_with_splat is None:
+            self._tonemap_with_splat = self._tonemap_draw(splat=True)
+        splat.texture.use(bindings.PARTICLE_SPLAT_UNIT)
+        self.ctx.scissor = (x0, y0, x1 - x0, y1 - y0)
+        self._tonemap_with_splat.render(uniforms)
+        self.ctx.scissor = None
 
     def _tonemap_draw(self, splat: bool) -> AttributelessDraw:
         defines = {"HDR_SAMPLES": self._hdr_samples, "PARTICLE_SPLAT": int(splat)}

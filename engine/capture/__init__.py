@@ -1,0 +1,1 @@
+"""Capture file formats and readers: Live Link Face CSV, takes, BVH."""
