@@ -14,6 +14,7 @@ a float image into each sample of the multisampled HDR target.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import moderngl
@@ -23,6 +24,7 @@ import numpy as np
 from engine.render.frame import ParticleBatch
 from engine.render.particle_columns import particle_columns
 from engine.render.particle_splat_kernels import (
+    APRON,
     CHUNKS,
     CORE_FIELDS,
     SHAPE_FIELDS,
@@ -44,13 +46,22 @@ from engine.render.render_targets import SceneDistanceTarget
 PARALLEL_FROM = 65_536
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class SplatLayer:
-    """A frame's splatted particles for the tonemap: premultiplied linear RGBA, valid
-    (particles or zeros) inside `box` (x0, y0, x1, y1 pixels), stale outside it."""
+    """A frame's particles for the tonemap: premultiplied linear RGBA in `texture`, valid
+    (particles or zeros) inside `box` (x0, y0, x1, y1 pixels) once `complete()` has run,
+    stale outside it. Splatting waits for `complete()`, so the tonemap can first draw the
+    pixels around the box and let the rasterizer work while the CPU splats."""
 
     texture: moderngl.Texture
     box: tuple[int, int, int, int]
+    _splat: Callable[[], None]
+    _done: bool = False
+
+    def complete(self) -> None:
+        if not self._done:
+            self._done = True
+            self._splat()
 
 
 class ParticleSplatPass:
@@ -103,16 +114,24 @@ class ParticleSplatPass:
         batches: list[ParticleBatch],
         scene_distance: SceneDistanceTarget,
         box: tuple[int, int, int, int],
-    ) -> SplatLayer | None:
-        """Splat the batches `sort` sorted into the layer the tonemap composites;
-        `scene_distance` must hold the scene's view distance in the `box` that `sort` returned.
-        Its whole rows come back (one contiguous read); the splat reads only inside the box."""
+    ) -> SplatLayer:
+        """The layer of the batches `sort` sorted, for the tonemap; `scene_distance` must
+        hold the scene's view distance in the `box` that `sort` returned. Its whole rows
+        come back now (one contiguous read); the splat reads only inside the box."""
         first_row, end_row = box[1], box[1] + box[3]
-        width = self._size[0]
+        width, height = self._size
         scene_distance.framebuffer.read_into(
             self._scene_distance[first_row:end_row], viewport=(0, first_row, width, end_row - first_row),
             components=1, dtype="f4",
         )  # fmt: skip
+        # Sub-pixel splats reach APRON pixels past their tiles.
+        reach = (
+            max(box[0] - APRON, 0), max(first_row - APRON, 0),
+            min(box[0] + box[2] + APRON, width), min(end_row + APRON, height),
+        )  # fmt: skip
+        return SplatLayer(self._texture, reach, lambda: self._splat(batches, reach))
+
+    def _splat(self, batches: list[ParticleBatch], reach: tuple[int, int, int, int]) -> None:
         uncleared = np.ones(self._tiles.size, bool)
         tiles = self._tiles.size
         for batch, records in zip(batches, self._sorted):
@@ -123,7 +142,7 @@ class ParticleSplatPass:
                 )  # fmt: skip
                 splat_tiles(*arguments[:2], records.tile_starts[: tiles + 1], *arguments[3:])
                 splat_apron_tiles(*arguments)
-        return self._upload(~uncleared)
+        self._upload(~uncleared, reach)
 
     def release(self) -> None:
         if self._texture is not None:
@@ -161,24 +180,14 @@ class ParticleSplatPass:
         records.life_colors = curves[0]
         records.sprite = (atlas, cell_means, textured, flipbook_columns, flipbook_rows)
 
-    def _upload(self, touched: np.ndarray) -> SplatLayer | None:
-        """Zero the tiles an earlier frame left particles in, upload the rows of the
-        touched tiles' box and return the layer."""
-        stale = np.flatnonzero(self._written & ~touched)
-        for tile in stale:
+    def _upload(self, touched: np.ndarray, reach: tuple[int, int, int, int]) -> None:
+        """Zero the tiles an earlier frame left particles in, then upload the rows of `reach`."""
+        for tile in np.flatnonzero(self._written & ~touched):
             row, column = tile // self._tiles_across * TILE_ROWS, tile % self._tiles_across * TILE_COLUMNS
             self._image[row : row + TILE_ROWS, column : column + TILE_COLUMNS] = 0.0
         self._written = touched
-        touched_tiles = np.flatnonzero(touched)
-        if not touched_tiles.size:
-            return None
-        width, height = self._size
-        tile_rows, tile_columns = touched_tiles // self._tiles_across, touched_tiles % self._tiles_across
-        first_row, end_row = int(tile_rows.min()) * TILE_ROWS, min(height, (int(tile_rows.max()) + 1) * TILE_ROWS)
-        first_column = int(tile_columns.min()) * TILE_COLUMNS
-        end_column = min(width, (int(tile_columns.max()) + 1) * TILE_COLUMNS)
-        self._texture.write(self._image[first_row:end_row], viewport=(0, first_row, width, end_row - first_row))
-        return SplatLayer(self._texture, (first_column, first_row, end_column, end_row))
+        first_row, end_row = reach[1], reach[3]
+        self._texture.write(self._image[first_row:end_row], viewport=(0, first_row, self._size[0], end_row - first_row))
 
     def _fit_image(self, size: tuple[int, int]) -> None:
         if self._size == size:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import moderngl
 
 from engine.render import bindings
+from engine.render.gl_context import gl_flush
 from engine.render.passes.attributeless import AttributelessDraw
 from engine.render.passes.particle_splat_pass import SplatLayer
 from engine.render.render_stats import RenderStats
@@ -70,6 +71,8 @@ class PostPass:
             if band[2] > 0 and band[3] > 0:
                 self.ctx.scissor = band
                 self._tonemap.render(uniforms)
+        gl_flush()  # the rasterizer tonemaps the bands while the CPU splats the particles
+        splat.complete()
         if self._tonemap_with_splat is None:
             self._tonemap_with_splat = self._tonemap_draw(splat=True)
         splat.texture.use(bindings.PARTICLE_SPLAT_UNIT)
