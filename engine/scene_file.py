@@ -1,6 +1,6 @@
 """Scene files: human-editable TOML -> entities, shots and environment in a World.
 
-    [scene]            name, duration (s), fps
+    [scene]            name, duration (s), fps; domains add keys (particles: particle_budget)
     [environment]      sky/background colour, ground and grid
     [[entity]]         name = "...", parent = "...", then component tables:
                        transform, model, shape, animation, path, camera, look_at,
@@ -54,6 +54,8 @@ class SceneRegistry:
     def __init__(self):
         self.types: dict[str, SceneComponentType] = {}
         self.finishers: list = []  # callables(loader) run after all entities exist
+        # [scene] keys a domain adds: key -> (rule, apply(world, value)), applied before any entity spawns
+        self.header_keys: dict[str, tuple] = {}
 
     def register(self, component_type: SceneComponentType) -> None:
         self.types[component_type.key] = component_type
@@ -116,8 +118,12 @@ class SceneLoader:
     def _scene_header(self, table) -> SceneInfo:
         from engine.scene_schema import number, string
 
-        values = validate_table(table, {"name": string(Path(self.path).stem), "duration": number(10.0, positive=True),
-                                        "fps": number(24.0, positive=True, maximum=240)}, "scene", self.context())
+        rules = {"name": string(Path(self.path).stem), "duration": number(10.0, positive=True),
+                 "fps": number(24.0, positive=True, maximum=240)}
+        rules.update({key: rule for key, (rule, _) in self.registry.header_keys.items()})
+        values = validate_table(table, rules, "scene", self.context())
+        for key, (_, apply) in self.registry.header_keys.items():
+            apply(self.world, values[key])
         return SceneInfo(self.path, values["name"], values["duration"], values["fps"], {}, [])
 
     def _parse_entity(self, index: int, table) -> None:

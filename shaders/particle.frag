@@ -1,6 +1,7 @@
 #version 330 core
 // Particle coverage: a soft round disc, or a sprite / flipbook cell, faded
-// where the particle nears the scene behind it. The output is premultiplied
+// where the particle nears the scene behind it or the lens (NEAR_FADE_START..END,
+// defined by the pass from engine/render/particle_view.py). The output is premultiplied
 // and additive particles write alpha 0, so one blend state (ONE,
 // ONE_MINUS_SRC_ALPHA) serves both modes, the same compositing as the CPU
 // splat.
@@ -29,7 +30,8 @@ void main() {
     vec4 sprite = vec4(1.0, 1.0, 1.0, rim * rim);
 #endif
     float scene_distance = texelFetch(u_scene_distance, ivec2(gl_FragCoord.xy), 0).r;
-    float fade = clamp((scene_distance - v_distance) / max(u_softness, 1e-6), 0.0, 1.0);
+    float fade = clamp((scene_distance - v_distance) / max(u_softness, 1e-6), 0.0, 1.0)
+               * clamp((v_distance - NEAR_FADE_START) / (NEAR_FADE_END - NEAR_FADE_START), 0.0, 1.0);
     float alpha = min(v_color.a * sprite.a, 1.0) * fade;
     f_color = vec4(v_color.rgb * sprite.rgb * alpha, alpha * u_alpha_blend);
 }

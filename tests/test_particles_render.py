@@ -319,3 +319,20 @@ def test_particles_without_msaa_match_the_msaa_render(gl_ctx, renderer, target, 
     finally:
         single_sample.release()
     assert np.abs(fxaa - msaa).mean() < 2.0
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_particles_fade_out_near_the_lens(renderer, target, path):
+    """A particle drifting through the lens must not fill the frame as one blob."""
+    eye = np.array([0.0, 1.0, 3.0])
+    frame = RenderFrame(view=camera(eye, [0.0, 1.0, 0.0], SIZE, 50.0), batches=[], particle_path=path)
+    empty = render(renderer, target, frame).astype(np.float64)
+
+    def peak(distance: float) -> float:
+        """The brightest pixel a white particle this far in front of the lens adds."""
+        white = np.ones((2, 4), np.float32)
+        frame.particles = [particles([eye - (0.0, 0.0, distance)], sizes=0.02, color_over_life=white, emissive=0.3)]
+        return float(np.abs(render(renderer, target, frame) - empty).max())
+
+    assert peak(0.1) == 0.0  # nearer than NEAR_FADE_START: gone
+    assert 0.0 < peak(0.3) < peak(0.8)  # fading in

@@ -202,3 +202,14 @@ def test_bad_fields_and_colliders_raise_one_line_errors(tmp_path, text, expected
     path = write(tmp_path, f"[[entity]]\nname = 'fx'\n{text}\n")
     with pytest.raises(InputError, match=expected):
         load(path)
+
+
+def test_scene_particle_budget_bounds_all_emitters(tmp_path):
+    emitters = "".join(f"[[entity]]\nname = 'fx{i}'\nparticle_emitter = {{ capacity = 600 }}\n" for i in range(2))
+    app, _ = load(write(tmp_path, "[scene]\nparticle_budget = 1200\n" + emitters))
+    assert app.world.resource(ParticlePool).budget == 1200
+    with pytest.raises(InputError, match="entity 'fx1': particle_emitter.capacity: 600 more particles would make 1200, "
+                                         "over the particle budget of 1000"):
+        load(write(tmp_path, "[scene]\nparticle_budget = 1000\n" + emitters))
+    with pytest.raises(InputError, match="scene.particle_budget: must be >= 1, got 0"):
+        load(write(tmp_path, "[scene]\nparticle_budget = 0\n"))

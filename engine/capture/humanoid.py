@@ -337,15 +337,11 @@ class _Skeleton:
                 return node
         return -1
 
-    def distinct(self, chain: list[int], start: int | None = None) -> list[int]:
-        """`chain` without nodes sitting at the previous kept node's position (zero-length helper joints)."""
-        kept: list[int] = []
-        previous = None if start is None else self.positions[start]
-        for node in chain:
-            if previous is None or np.linalg.norm(self.positions[node] - previous) > self.epsilon:
-                kept.append(node)
-                previous = self.positions[node]
-        return kept
+    def distinct(self, chain: list[int]) -> list[int]:
+        """`chain` without zero-length helper joints: nodes sitting at their parent's position (CMU's LHipJoint,
+        lowerback, lowerneck, collars, lhand). The parent, whose rotation moves the next segment, is kept."""
+        return [node for node in chain if self.parents[node] < 0 or
+                np.linalg.norm(self.positions[node] - self.positions[self.parents[node]]) > self.epsilon]
 
 
 def _match_names(names: list[str], skeleton: _Skeleton, candidates: np.ndarray) -> dict[str, int]:
@@ -405,6 +401,9 @@ def _resolve_side(side: str, sided: dict, bone_map: dict[str, int], skeleton: _S
     for part, node in explicit.items():
         if node is not None:
             bone_map[side + part] = node
+    eye = _best(get("Eye"))
+    if eye is not None:
+        bone_map[side + "Eye"] = eye
     for found, parts in ((arms, ("UpperArm", "LowerArm", "Hand")), (legs, ("UpperLeg", "LowerLeg", "Foot", "Toes"))):
         if len(found) >= 2:
             chain = skeleton.distinct([node for _, _, node in sorted(found, key=lambda f: f[1])])
@@ -449,7 +448,7 @@ def _resolve_centre(centre: dict, bone_map: dict[str, int], skeleton: _Skeleton)
     if neck_chain:
         bone_map["neck"] = neck_chain[0]
     torso_nodes = {node for _, _, node in centre.get("torso", [])}
-    torso = skeleton.distinct([node for node in between if node in torso_nodes], start=hips)
+    torso = skeleton.distinct([node for node in between if node in torso_nodes])
     for bone, node in zip(TORSO_BONES, _torso_assignment(torso)):
         if node is not None:
             bone_map[bone] = node
@@ -527,13 +526,13 @@ def _topology_map(hips, legs, spine_branch, skeleton: _Skeleton, children, subtr
     out = {"hips": hips}
     legs = sorted(legs, key=lambda b: -positions[subtree[b]][:, 0].mean())  # left (+x) first
     for side, branch in zip(SIDES, legs):
-        chain = skeleton.distinct(_main_chain(branch, children, subtree, False), start=hips)
+        chain = skeleton.distinct(_main_chain(branch, children, subtree, False))
         for part, node in zip(("UpperLeg", "LowerLeg", "Foot", "Toes"), _limb_segments(chain, positions, 4)):
             if node is not None:
                 out[side + part] = node
     spine_chain = _main_chain(spine_branch, children, subtree, True)
     split = spine_chain[-1]
-    for bone, node in zip(TORSO_BONES, _torso_assignment(skeleton.distinct(spine_chain, start=hips))):
+    for bone, node in zip(TORSO_BONES, _torso_assignment(skeleton.distinct(spine_chain))):
         if node is not None:
             out[bone] = node
     branches = [c for c in children[split] if len(subtree[c]) >= 1]
@@ -546,7 +545,7 @@ def _topology_map(hips, legs, spine_branch, skeleton: _Skeleton, children, subtr
     central = [b for b in branches if b not in (left_arm, right_arm)]
     if central and left_arm != right_arm:
         neck_branch = max(central, key=lambda b: positions[subtree[b]][:, 1].max())
-        neck_chain = skeleton.distinct(_main_chain(neck_branch, children, subtree, True), start=split)
+        neck_chain = skeleton.distinct(_main_chain(neck_branch, children, subtree, True))
         ends_at_leaf = not children[neck_chain[-1]] if neck_chain else False
         if len(neck_chain) == 1:
             out["head"] = neck_chain[0]
@@ -554,7 +553,7 @@ def _topology_map(hips, legs, spine_branch, skeleton: _Skeleton, children, subtr
             out["neck"] = neck_chain[0]
             out["head"] = neck_chain[-2] if ends_at_leaf and len(neck_chain) >= 3 else neck_chain[-1]
     for side, branch in (("left", left_arm), ("right", right_arm)):
-        chain = skeleton.distinct(_main_chain(branch, children, subtree, True), start=split)
+        chain = skeleton.distinct(_main_chain(branch, children, subtree, True))
         if len(chain) < 2:
             continue
         lengths = np.linalg.norm(np.diff(positions[chain], axis=0), axis=1)

@@ -50,6 +50,9 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from engine.render.particle_view import NEAR_FADE_END as _NEAR_FADE_END
+from engine.render.particle_view import NEAR_FADE_START as _NEAR_FADE_START
+
 CHUNKS = 64  # fixed particle ranges for projection and sorting
 TILE_ROWS, TILE_COLUMNS = 16, 64
 APRON = 1  # pixels around a tile's scratch buffer: a sub-pixel splat's 2x2 around its centre
@@ -64,6 +67,9 @@ AXIS_X, AXIS_Y = 0, 1  # unit quad axis: the stretch direction, or the sprite's 
 HALF_LENGTH = 2  # pixels of stretch either side of the centre
 CELL = 3  # flipbook cell
 SHAPE_FIELDS = 4
+
+NEAR_FADE_START = np.float32(_NEAR_FADE_START)
+INVERSE_NEAR_FADE_RANGE = np.float32(1.0 / (_NEAR_FADE_END - _NEAR_FADE_START))
 
 LIFE_STEPS = 256  # resolution of the colour and size tables over a particle's life
 TAU = 2.0 * math.pi
@@ -330,8 +336,10 @@ def sort_into_tiles(tile_spans, tiles_across, cursors, core, shape, sorted_core,
 @njit(cache=True, fastmath=True, inline="always")
 def _fade(scene_distance, row, column, distance, inverse_softness):
     """Soft-particle fade against the scene behind the sample: 0 where the scene is in
-    front of the particle, so it is also the depth test, without a branch to mispredict."""
-    return min(max((scene_distance[row, column] - distance) * inverse_softness, ZERO), ONE)
+    front of the particle, so it is also the depth test, without a branch to mispredict;
+    times the fade near the lens (particle_view.NEAR_FADE_START..END)."""
+    behind = min(max((scene_distance[row, column] - distance) * inverse_softness, ZERO), ONE)
+    return behind * min(max((distance - NEAR_FADE_START) * INVERSE_NEAR_FADE_RANGE, ZERO), ONE)
 
 
 @njit(cache=True, fastmath=True, inline="always")

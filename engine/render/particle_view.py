@@ -13,6 +13,14 @@ from engine.render.projection_terms import focal_length_px, view_distance_coeffi
 # footprint and dim by the area they lost (GL), or become 2x2 bilinear splats
 # with the same energy (CPU), so sub-pixel particles neither alias nor vanish.
 MIN_RADIUS_PX = 1.0
+# Particles fade out as they near the lens, from fully visible at NEAR_FADE_END to gone at
+# NEAR_FADE_START (view distance, metres): an ember drifting through the lens would
+# otherwise fill the frame as one huge blob.
+NEAR_FADE_START, NEAR_FADE_END = 0.15, 0.6
+
+
+def near_fade_defines() -> dict[str, float]:
+    return {"NEAR_FADE_START": NEAR_FADE_START, "NEAR_FADE_END": NEAR_FADE_END}
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ import numpy as np
 from systems.particles.emitter_table import EMITTER_DTYPE
 from systems.particles.work_chunks import chunks_needed
 
-DEFAULT_BUDGET = 2_000_000  # 80 MB of particle state
+DEFAULT_BUDGET = 2_000_000  # 80 MB of particle state; a scene sets its own with [scene] particle_budget
+MAX_BUDGET = 50_000_000  # 2 GB
 
 
 class ParticleBudgetError(ValueError):

@@ -1,7 +1,7 @@
 """Scene-file keys of the particles domain.
 
     particle_emitter = {
-        capacity = 1000,              # most particles alive at once (the scene's pool has a budget, 2,000,000)
+        capacity = 1000,              # most particles alive at once (all emitters: [scene] particle_budget, 2,000,000)
         rate = 0.0,                   # particles per second, from emit_start until emit_stop
         emit_start = 0.0,             # seconds; emit_stop: seconds, omitted = never stops
         bursts = [],                  # [[time, count], ...]: count particles at once at each time

@@ -16,7 +16,7 @@ from engine.render.frame import ParticleBatch
 from engine.render.gpu_cache import GpuCache
 from engine.render.particle_lut_texture import ParticleLutTexture
 from engine.render.particle_slots import ParticleSlot
-from engine.render.particle_view import MIN_RADIUS_PX, ParticleView
+from engine.render.particle_view import MIN_RADIUS_PX, ParticleView, near_fade_defines
 from engine.render.render_stats import RenderStats
 from engine.render.shader_library import ShaderLibrary
 
@@ -76,9 +76,10 @@ class ParticleBillboardPass:
         self._luts.release()
 
 
-def _variant_defines(velocity: bool, textured: bool) -> dict[str, int]:
-    """Shader defines are tested with #ifdef, so only the enabled ones are passed."""
-    return {name: 1 for name, enabled in (("VELOCITY", velocity), ("TEXTURED", textured)) if enabled}
+def _variant_defines(velocity: bool, textured: bool) -> dict[str, float]:
+    """Variant switches are tested with #ifdef, so only the enabled ones are passed."""
+    switches = {name: 1 for name, enabled in (("VELOCITY", velocity), ("TEXTURED", textured)) if enabled}
+    return switches | near_fade_defines()
 
 
 def _batch_uniforms(batch: ParticleBatch, view: ParticleView, lut_row: int, lut_lengths: tuple[int, int]) -> dict:
