@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.assets.model import Material, ModelAsset, Primitive, TextureImage
+from engine.assets.model import AnimationClip, Material, ModelAsset, Primitive, TextureImage
 from engine.assets.skinning import skin_positions, transform_points
 
 
@@ -155,6 +155,13 @@ class AssetLibrary:
         self.node_counts = np.append(self.node_counts, np.int32(prepared.node_count))
         self.weight_counts = np.append(self.weight_counts, np.int32(prepared.weight_count))
         return handle
+
+    def add_clip(self, handle: int, clip: AnimationClip) -> int:
+        """Append a clip to a loaded model (e.g. a capture take retargeted onto it); returns
+        its asset-local index. The ClipBank bakes it on its next sync."""
+        animations = self.models[handle].asset.animations
+        animations.append(clip)
+        return len(animations) - 1
 
     def __getitem__(self, handle: int) -> PreparedModel:
         return self.models[handle]

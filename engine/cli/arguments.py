@@ -66,7 +66,7 @@ def _add_particle_path_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from engine.cli import bench_command, play_command, render_command, view_command
+    from engine.cli import bench_command, info_command, play_command, render_command, view_command
 
     parser = OneLineParser(prog="main.py", description="Moviola: real-time previs and virtual production.")
     parser.set_defaults(handler=render_command.run_main_job)
@@ -92,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_render_flags(view, out_required=False)
     view.add_argument("--quit-after", type=positive_float, help="window only: close after this many seconds")
     view.set_defaults(handler=view_command.run)
+
+    info = commands.add_parser("info", help="print one JSON object describing a take, BVH, Live Link CSV, scene or model")
+    info.add_argument("file")
+    info.set_defaults(handler=info_command.run)
 
     bench = commands.add_parser("bench", help="measure the engine against its baselines")
     bench.add_argument("target", choices=["ecs", "render", "particles"])

@@ -26,8 +26,8 @@ def advance_animation_players(
     for view in players:
         models = view[ModelInstance.model]
         clips = view[AnimationPlayer.clip]
-        valid = (clips >= 0) & (clips < bank.model_clip_count[models])
-        global_clip = np.where(valid, bank.model_first_clip[models] + clips, -1)
+        global_clip = bank.global_clips(models, clips)
+        valid = global_clip >= 0
         duration = np.where(valid, bank.clip_duration[np.maximum(global_clip, 0)], 0.0) if len(bank.clip_duration) else 0.0
         local = (clock.time - view[AnimationPlayer.start_time]) * view[AnimationPlayer.speed] + view[AnimationPlayer.offset]
         safe = np.where(duration > 0, duration, 1.0)
@@ -60,8 +60,7 @@ def sample_animation_clips(
         return
     models = players.gather(ModelInstance.model)
     clips = players.gather(AnimationPlayer.clip)
-    valid = (clips >= 0) & (clips < bank.model_clip_count[models])
-    global_clip = np.where(valid, bank.model_first_clip[models] + clips, -1).astype(np.int32)
+    global_clip = bank.global_clips(models, clips)
     sample_clips(
         global_clip, players.gather(AnimationPlayer.time), players.gather(ModelInstance.pose_offset),
         library.node_counts[models], players.gather(ModelInstance.weight_offset), library.weight_counts[models],

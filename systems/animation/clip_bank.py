@@ -30,19 +30,35 @@ class ClipBank:
         self.channel_width = np.zeros(0, np.int32)
         self.times = np.zeros(0, np.float32)
         self.values = np.zeros(0, np.float32)
-        # per model handle: first global clip id and clip count (a model's clips are baked together)
-        self.model_first_clip = np.zeros(0, np.int32)
+        # per model handle: its clips' global ids are clip_table[model_clip_offset[h]:][:model_clip_count[h]]
+        self.model_clip_offset = np.zeros(0, np.int32)
         self.model_clip_count = np.zeros(0, np.int32)
+        self.clip_table = np.zeros(0, np.int32)
+        self._model_clips: list[list[int]] = []
 
     def sync(self, library: AssetLibrary) -> None:
-        """Bake the clips of models added to the library since the last call."""
-        for handle in range(len(self.model_first_clip), len(library)):
+        """Bake the clips added to the library since the last call: new models' clips and
+        clips appended to a model later (capture takes retargeted onto a character)."""
+        changed = False
+        for handle in range(len(library)):
             clips = library[handle].asset.animations
-            first = len(self.clip_names)
-            for clip in clips:
-                self._bake(clip)
-            self.model_first_clip = np.append(self.model_first_clip, np.int32(first))
-            self.model_clip_count = np.append(self.model_clip_count, np.int32(len(clips)))
+            if handle == len(self._model_clips):
+                self._model_clips.append([])
+            baked = self._model_clips[handle]
+            for clip in clips[len(baked):]:
+                baked.append(self._bake(clip))
+                changed = True
+        if changed or len(self.model_clip_count) != len(self._model_clips):
+            counts = np.array([len(ids) for ids in self._model_clips], np.int32)
+            self.model_clip_count = counts
+            self.model_clip_offset = (np.cumsum(counts) - counts).astype(np.int32)
+            self.clip_table = np.array([i for ids in self._model_clips for i in ids] or [0], np.int32)
+
+    def global_clips(self, models: np.ndarray, clips: np.ndarray) -> np.ndarray:
+        """Global clip ids of asset-local clip indices (-1 where the index is out of range)."""
+        valid = (clips >= 0) & (clips < self.model_clip_count[models])
+        slots = np.where(valid, self.model_clip_offset[models] + clips, 0)
+        return np.where(valid, self.clip_table[slots], -1).astype(np.int32)
 
     def _bake(self, clip) -> int:
         node, path, interp, key_start, key_count, value_start, width = [], [], [], [], [], [], []
