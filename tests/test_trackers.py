@@ -331,3 +331,20 @@ def test_camera_source_latest_never_waits(monkeypatch):
     finally:
         camera.close()
     assert not camera.alive
+
+
+def test_corrupt_bundle_is_an_asset_error(tmp_path):
+    (tmp_path / "face_landmarker.task").write_bytes(b"not a bundle")
+    with pytest.raises(AssetError) as caught:
+        CaptureTracker(face=True, pose=False, models=tmp_path)
+    assert "face_landmarker.task" in str(caught.value) and "\n" not in str(caught.value)
+
+
+@needs_models
+def test_capture_bench_smoke():
+    from systems.capture.capture_bench import bench_capture
+
+    result = bench_capture(frames=4, size=(320, 240))
+    assert result["frames"] == 4 and result["pose_frames"] >= 1
+    assert result["model_ms"] > 0 and result["overhead_ms"] >= 0 and result["fps"] > 0
+    assert result["overhead_ratio"] == pytest.approx(result["overhead_ms"] / result["model_ms"], rel=1e-2)

@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     info.set_defaults(handler=info_command.run)
 
     bench = commands.add_parser("bench", help="measure the engine against its baselines")
-    bench.add_argument("target", choices=["ecs", "render", "particles"])
+    bench.add_argument("target", choices=["ecs", "render", "particles", "capture"])
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--entities", type=positive_int, default=None, help="ecs / render stress: entity count")
     bench.add_argument("--count", type=positive_int, default=1_000_000, help="particles: particle count")

@@ -1,0 +1,1 @@
+"""Capture: MediaPipe trackers, frame sources, filtering and stabilising of captured channels."""
