@@ -29,6 +29,16 @@ class App:
         self.clock = Clock()
         self.world.insert_resource(self.clock)
         self._plugins: set[Callable] = set()
+        self._on_close: list[Callable[[], None]] = []
+
+    def on_close(self, release: Callable[[], None]) -> None:
+        """Run `release` when the app closes (live capture devices, native trackers): in reverse order."""
+        self._on_close.append(release)
+
+    def close(self) -> None:
+        """Release what plugins opened. Safe to call more than once."""
+        while self._on_close:
+            self._on_close.pop()()
 
     def add_plugin(self, plugin: Callable[["App"], None]) -> "App":
         if plugin not in self._plugins:  # plugins may depend on each other; add each once

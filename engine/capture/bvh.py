@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.capture.humanoid import detect_bone_map
 from engine.errors import InputError
 
 ROTATION_CHANNELS = {"xrotation": 0, "yrotation": 1, "zrotation": 2}
@@ -117,14 +118,8 @@ class BvhMotion:
                        metres_per_unit=1.0, units="m")
 
     def bone_map(self, override: dict[str, str] | None = None) -> dict[str, int]:
-        """Canonical humanoid bone -> joint index (see `engine.capture.humanoid`)."""
-        from engine.capture.humanoid import _require, apply_override, detect_bone_map_from_names
-
-        bone_map = detect_bone_map_from_names(self.names, self.parents, self.rest_positions(), path=self.path,
-                                              check=False)
-        bone_map = apply_override(bone_map, override, self.names, self.path)
-        _require(bone_map, self.path)
-        return bone_map
+        """Canonical humanoid bone -> joint index, as for a rig (`engine.capture.humanoid.detect_bone_map`)."""
+        return detect_bone_map(self, override)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -203,7 +198,8 @@ def read_bvh(path: str | os.PathLike, units: str | float | None = None) -> BvhMo
 class _HierarchyParser:
     def __init__(self, path: Path, lines: list[str]):
         self.path, self.lines = path, lines
-        self.line_index = 0
+        self.line_index = 0  # next line to read
+        self.current = 0  # the line whose tokens are being parsed
         self.names: list[str] = []
         self.parents: list[int] = []
         self.offsets: list[list[float]] = []
@@ -211,13 +207,14 @@ class _HierarchyParser:
         self.end_site: list[bool] = []
 
     def fail(self, message: str, line_index: int | None = None):
-        line = (self.line_index if line_index is None else line_index) + 1
+        line = (self.current if line_index is None else line_index) + 1
         raise InputError(self.path, f"line {line}: {message}")
 
     def _tokens(self) -> list[str]:
         """Tokens of the next non-blank line, with braces split off; [] at the end of the file."""
         while self.line_index < len(self.lines):
             raw = self.lines[self.line_index].replace("{", " { ").replace("}", " } ").split()
+            self.current = self.line_index
             self.line_index += 1
             if raw:
                 return raw
@@ -226,12 +223,12 @@ class _HierarchyParser:
     def parse(self) -> None:
         tokens = self._tokens()
         if not tokens or tokens[0].upper() != "HIERARCHY":
-            self.fail("expected 'HIERARCHY' (is this a BVH file?)", max(self.line_index - 1, 0))
+            self.fail("expected 'HIERARCHY' (is this a BVH file?)")
         stack: list[int] = []  # open joints
         pending: int | None = None  # a joint declared but whose '{' has not come yet
         while True:
             tokens = self._tokens()
-            here = self.line_index - 1
+            here = self.current
             if not tokens:
                 self.fail("unexpected end of file inside HIERARCHY (missing MOTION section)", len(self.lines) - 1)
             while tokens:
@@ -274,7 +271,7 @@ class _HierarchyParser:
                         self.fail("MOTION before every joint was closed with '}'")
                     if not self.names:
                         self.fail("HIERARCHY declares no joints")
-                    self.line_index = here
+                    self.line_index = here  # the MOTION line
                     return
                 else:
                     self.fail(f"unexpected '{tokens[0]}' in HIERARCHY")

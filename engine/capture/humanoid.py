@@ -134,24 +134,30 @@ def _bone_nodes(asset: ModelAsset) -> np.ndarray:
     return mask
 
 
-def detect_bone_map(asset: ModelAsset, override: dict[str, str | int] | None = None) -> dict[str, int]:
-    """Canonical humanoid bone name -> node index for a loaded model.
+def detect_bone_map(asset, override: dict[str, str | int] | None = None) -> dict[str, int]:
+    """Canonical humanoid bone name -> node index for a loaded model (`ModelAsset`) or a BVH skeleton
+    (`engine.capture.bvh.BvhMotion`, joint indices).
 
-    The file's humanoid map is used when present; otherwise names are matched (see the module docstring), with
+    A model's own humanoid map is used when it has one; otherwise names are matched (see the module docstring), with
     the topology/rest-geometry fallback for required bones the names do not give. `override` maps canonical names
     to node names (or indices) and wins over both. Raises `AssetError` naming the file and the missing bones when
     a required bone (hips, spine or chest, head, both upper/lower arms and legs) cannot be found.
     """
-    if asset.humanoid_bones:
+    if not isinstance(asset, ModelAsset):  # a BVH skeleton: names, parents and rest positions are all it has
+        bone_map = detect_bone_map_from_names(asset.names, asset.parents, asset.rest_positions(), path=asset.path,
+                                              check=False)
+        names = list(asset.names)
+    elif asset.humanoid_bones:
         bone_map = canonical_humanoid_map(asset.humanoid_bones)
+        names = [node.name for node in asset.nodes]
     else:
         names = [node.name for node in asset.nodes]
         parents = np.array([node.parent for node in asset.nodes], np.int64)
         positions = rest_world_matrices(asset)[:, 3, :3]
         bone_map = detect_bone_map_from_names(names, parents, positions, path=asset.path,
                                               candidates=_bone_nodes(asset), check=False)
-    bone_map = apply_override(bone_map, override, [node.name for node in asset.nodes], asset.path)
-    _require(bone_map, asset.path)
+    bone_map = apply_override(bone_map, override, names, asset.path)
+    require_bones(bone_map, asset.path)
     return bone_map
 
 
@@ -178,7 +184,8 @@ def apply_override(bone_map: dict[str, int], override: dict[str, str | int] | No
     return out
 
 
-def _require(bone_map: dict[str, int], path) -> None:
+def require_bones(bone_map: dict[str, int], path) -> None:
+    """Raise `AssetError` naming `path` and the required bones `bone_map` lacks."""
     missing = missing_required(bone_map)
     if missing:
         raise AssetError(path, f"cannot find humanoid bones: {', '.join(missing)} "
@@ -295,7 +302,7 @@ def detect_bone_map_from_names(names: list[str], parents, rest_positions, *, pat
                 bone_map[bone] = node
                 used.add(node)
     if check:
-        _require(bone_map, path)
+        require_bones(bone_map, path)
     return {bone: bone_map[bone] for bone in HUMANOID_BONES if bone in bone_map}
 
 
@@ -486,12 +493,24 @@ def topology_bone_map(parents, rest_positions, candidates=None) -> dict[str, int
     def chains(node):
         return [child for child in children[node] if len(subtree[child]) >= 2]
 
+    near = 0.05 * max(float(np.ptp(positions[:, 1])), 1e-9)
+
+    def branches(node):
+        """Child chains, looking through a chain that splits right at this joint (DAZ: hip -> pelvis -> thighs)."""
+        out = []
+        for child in chains(node):
+            if np.linalg.norm(positions[child] - positions[node]) < near and len(chains(child)) >= 2:
+                out.extend(branches(child))
+            else:
+                out.append(child)
+        return out
+
     order = sorted((int(skeleton.depth[n]), -len(subtree[n]), n) for n in range(len(parents)) if allowed[n])
     for _, _, hips in order:
-        branches = chains(hips)
-        if len(branches) < 3:
+        found = branches(hips)
+        if len(found) < 3:
             continue
-        low = sorted(branches, key=lambda b: positions[subtree[b]][:, 1].min())
+        low = sorted(found, key=lambda b: positions[subtree[b]][:, 1].min())
         legs, rest = low[:2], low[2:]
         spine_branch = max(rest, key=lambda b: positions[subtree[b]][:, 1].max())
         hips_y = positions[hips, 1]

@@ -66,7 +66,15 @@ def _add_particle_path_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from engine.cli import bench_command, capture_command, info_command, play_command, render_command, view_command
+    from engine.cli import (
+        bench_command,
+        capture_command,
+        info_command,
+        play_command,
+        render_command,
+        retarget_command,
+        view_command,
+    )
 
     parser = OneLineParser(prog="main.py", description="Moviola: real-time previs and virtual production.")
     parser.set_defaults(handler=render_command.run_main_job)
@@ -84,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     render = commands.add_parser("render", help="render a scene headless to a video or PNGs")
     render.add_argument("scene")
     _add_render_flags(render, out_required=True)
+    render.add_argument("--take", help="a take, BVH or Live Link CSV that drives a character from time 0")
+    render.add_argument("--character", help="with --take: the character it drives (default: the scene's "
+                                            "capture-bound characters, else the first humanoid)")
     render.set_defaults(handler=render_command.run)
 
     view = commands.add_parser("view", help="look at a model file: auto-framed, lit, animated")
@@ -107,6 +118,14 @@ def build_parser() -> argparse.ArgumentParser:
     capture.add_argument("--no-preview", action="store_true", help="camera: no preview window")
     capture.add_argument("--overwrite", action="store_true", help="replace an existing take")
     capture.set_defaults(handler=capture_command.run)
+
+    retarget = commands.add_parser("retarget", help="retarget a BVH, take or Live Link CSV onto a character")
+    retarget.add_argument("input", help="a .bvh, .take or Live Link .csv")
+    retarget.add_argument("--to", required=True, help="the character model (.glb/.gltf/.vrm)")
+    retarget.add_argument("--out", required=True, help="a .bvh (the character's skeleton) or .glb (character + clip)")
+    retarget.add_argument("--bone", action="append", metavar="CANONICAL=NODE",
+                          help="bone map override for the character, e.g. --bone hips=pelvis (repeatable)")
+    retarget.set_defaults(handler=retarget_command.run)
 
     info = commands.add_parser("info", help="print one JSON object describing a take, BVH, Live Link CSV, scene or model")
     info.add_argument("file")

@@ -126,6 +126,7 @@ def play_app(app: App, size: tuple[int, int], title: str, quit_after: float | No
     try:
         window = Window(size[0], size[1], title)
     except WindowError as error:
+        app.close()
         raise WindowUnavailable(str(error)) from None
     with window:
         # software rasterizers pay ~3x for MSAA; FXAA keeps the window interactive there
@@ -158,6 +159,7 @@ def play_app(app: App, size: tuple[int, int], title: str, quit_after: float | No
                 for failure in report.errors:
                     print(f"moviola: shader reload failed, keeping the old program: {failure}", file=sys.stderr)
         renderer.release()
+    app.close()
     return 0
 
 

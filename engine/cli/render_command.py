@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from engine.cli.scene_session import HeadlessOutput, build_scene_app, choose_camera, frame_times
+from engine.errors import InputError
 
 
 def frame_count(args, duration: float, fps: float) -> int:
@@ -34,16 +35,60 @@ def render_app_to(app, size, out: str, times, fps: float, label: str) -> None:
         raise
     finally:
         headless.release()
+        app.close()
     print(f"wrote {len(times)} frames to {out}", file=sys.stderr)
 
 
 def run(args) -> int:
     app, info = build_scene_app(args.scene, args.size, args.particle_path)
-    choose_camera(app, args.camera, args.scene)
+    try:
+        choose_camera(app, args.camera, args.scene)
+        if args.take:
+            bind_take(app, args.take, args.character, args.scene)
+    except BaseException:
+        app.close()
+        raise
     fps = args.fps or info.fps
     times = frame_times(args.start, fps, frame_count(args, info.duration, fps))
     render_app_to(app, args.size, args.out, times, fps, Path(args.scene).name)
     return 0
+
+
+def bind_take(app, take: str, character: str | None, scene: str) -> None:
+    """`render --take`: the take drives `character`, else the scene's capture-bound characters,
+    else its first character with a humanoid skeleton; from scene time 0."""
+    from components.capture import CaptureBinding
+    from components.model import ModelInstance
+    from engine.assets.library import AssetLibrary
+    from engine.capture.humanoid import detect_bone_map
+    from engine.errors import AssetError
+    from systems.capture.bind import bind_performance
+    from systems.capture.performance import load_performance
+    from systems.rendering.view_settings import EntityNames
+
+    world = app.world
+    names = world.resource(EntityNames).by_name
+    models = {name: entity for name, entity in sorted(names.items()) if world.has(entity, ModelInstance)}
+    if character is not None:
+        if character not in models:
+            raise InputError(scene, f"no character named '{character}' (models: {', '.join(models) or 'none'})")
+        targets = [models[character]]
+    else:
+        targets = [entity for entity in models.values() if world.has(entity, CaptureBinding)]
+        if not targets:
+            library = world.resource(AssetLibrary)
+            for entity in models.values():
+                try:
+                    detect_bone_map(library[int(world.get(entity, ModelInstance.model))].asset)
+                except AssetError:
+                    continue
+                targets = [entity]
+                break
+        if not targets:
+            raise InputError(scene, "no character with a humanoid skeleton to drive with the take (see --character)")
+    performance = load_performance(take)
+    for entity in targets:
+        bind_performance(world, entity, performance)
 
 
 def has_display() -> bool:

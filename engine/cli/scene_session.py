@@ -10,6 +10,7 @@ import numpy as np
 from engine.app import App
 from engine.errors import InputError
 from engine.scene_file import SceneInfo, load_scene
+from systems.capture.plugin import capture_plugin
 from systems.particles.plugin import particles_plugin
 from systems.rendering.plugin import scene_plugin
 from systems.rendering.view_settings import EntityNames, RenderSettings
@@ -20,6 +21,7 @@ def new_scene_app(size: tuple[int, int]) -> App:
     app = App()
     app.add_plugin(scene_plugin)
     app.add_plugin(particles_plugin)
+    app.add_plugin(capture_plugin)
     settings = app.world.resource(RenderSettings)
     settings.width, settings.height = size
     return app
@@ -28,7 +30,11 @@ def new_scene_app(size: tuple[int, int]) -> App:
 def build_scene_app(scene_path: str | Path, size: tuple[int, int], particle_path: str = "auto") -> tuple[App, SceneInfo]:
     app = new_scene_app(size)
     app.world.resource(RenderSettings).particle_path = particle_path
-    info = load_scene(app, scene_path)
+    try:
+        info = load_scene(app, scene_path)
+    except BaseException:
+        app.close()  # a live capture opened before a later error
+        raise
     app.clock.duration = info.duration
     return app, info
 

@@ -83,6 +83,10 @@ class CapturePipeline:
         solved = solve_channels(self.stabilizer.update(t, raw), self.channels)
         return raw, solved
 
+    def idle(self, t: float) -> dict:
+        """The solved channels at `t` when no new frame came: predicted, then easing to rest."""
+        return solve_channels(self.stabilizer.update(t, {}), self.channels)
+
     def close(self) -> None:
         self.tracker.close()
 
