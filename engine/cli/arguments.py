@@ -97,9 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
                                             "capture-bound characters, else the first humanoid)")
     render.set_defaults(handler=render_command.run)
 
-    view = commands.add_parser("view", help="look at a model file: auto-framed, lit, animated")
-    view.add_argument("asset")
+    view = commands.add_parser("view", help="look at a model, or a BVH/take/Live Link recording on a character")
+    view.add_argument("asset", help="a model (.glb/.gltf/.vrm/.obj/.ply/.stl) or a recording (.bvh/.take/.csv)")
     view.add_argument("--clip", help="animation clip name (default: the first)")
+    view.add_argument("--character", help="recordings: the character that plays it (default: the mannequin)")
     _add_render_flags(view, out_required=False)
     view.add_argument("--quit-after", type=positive_float, help="window only: close after this many seconds")
     view.set_defaults(handler=view_command.run)

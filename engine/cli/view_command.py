@@ -1,4 +1,5 @@
-"""`main.py view ASSET`: any model, auto-framed with a key light and ground, first clip playing."""
+"""`main.py view FILE`: any model, auto-framed with a key light and ground, first clip playing; a capture
+recording (BVH, take, Live Link CSV) plays on the project's mannequin (or `--character`)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,12 @@ from systems.rendering.view_settings import Environment, RenderSettings
 VIEW_FOCAL_MM = 50.0
 
 
-def build_view_app(asset_path: str, clip_name: str | None, size: tuple[int, int]) -> tuple[App, float]:
+CAPTURE_SUFFIXES = (".bvh", ".take", ".csv")
+VIEW_CHARACTER = "assets/characters/mannequin_a.glb"
+
+
+def build_view_app(asset_path: str, clip_name: str | None, size: tuple[int, int],
+                   character: str | None = None) -> tuple[App, float]:
     """An app showing the asset; returns it with the clip duration (0 when static)."""
     if not Path(asset_path).exists():
         raise InputError(asset_path, "file not found")
@@ -30,16 +36,29 @@ def build_view_app(asset_path: str, clip_name: str | None, size: tuple[int, int]
     world = app.world
     settings = world.resource(RenderSettings)
     library = world.resource(AssetLibrary)
-    handle = library.load(asset_path)
+    recording = Path(asset_path).suffix.lower() in CAPTURE_SUFFIXES
+    model_path = (character or VIEW_CHARACTER) if recording else asset_path
+    if not Path(model_path).exists():
+        raise InputError(model_path, "file not found")
+    handle = library.load(model_path)
     model = library[handle]
-    clip = model.clip_index(clip_name)
-    if clip_name is not None and clip is None:
-        names = ", ".join(c.name or f"#{i}" for i, c in enumerate(model.asset.animations)) or "none"
-        raise InputError(asset_path, f"no animation clip named {clip_name!r} (clips: {names})")
+    if recording:
+        from systems.capture.bind import BindParts, performance_clip
+        from systems.capture.performance import load_performance
+
+        performance = load_performance(asset_path)
+        clip = library.add_clip(handle, performance_clip(performance, model.asset, Path(asset_path).name, BindParts()))
+    else:
+        clip = model.clip_index(clip_name)
+        if clip_name is not None and clip is None:
+            names = ", ".join(c.name or f"#{i}" for i, c in enumerate(model.asset.animations)) or "none"
+            raise InputError(asset_path, f"no animation clip named {clip_name!r} (clips: {names})")
     spawn_model(world, handle, Transform(), clip=clip)
     duration = model.asset.animations[clip].duration if clip is not None else 0.0
 
     low, high = model.bounds_min, model.bounds_max
+    if recording:  # frame the whole performance, wherever its root motion takes the character
+        low, high = _travel_bounds(model, model.asset.animations[clip], low, high)
     center = (low + high) / 2
     radius = max(float(np.linalg.norm(high - low)) / 2, 1e-3)
     fov = vertical_fov(VIEW_FOCAL_MM, 36.0, 24.0, settings.aspect)
@@ -59,11 +78,20 @@ def build_view_app(asset_path: str, clip_name: str | None, size: tuple[int, int]
     return app, duration
 
 
+def _travel_bounds(model, clip, low, high):
+    travel = [channel.values for channel in clip.channels if channel.path == "translation"]
+    if not travel:
+        return low, high
+    hips = travel[0]
+    offset = hips - model.rest_translation[clip.channels[0].node]
+    return low + np.minimum(offset.min(axis=0), 0), high + np.maximum(offset.max(axis=0), 0)
+
+
 def run(args) -> int:
     from engine.cli.render_command import frame_count, has_display, render_app_to
     from engine.cli.scene_session import frame_times
 
-    app, duration = build_view_app(args.asset, args.clip, args.size)
+    app, duration = build_view_app(args.asset, args.clip, args.size, getattr(args, "character", None))
     fps = args.fps or 24.0
     if args.out:
         times = frame_times(args.start, fps, frame_count(args, duration or 2.0, fps))
