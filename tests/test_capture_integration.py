@@ -304,3 +304,18 @@ def test_capture_command_records_a_take_from_images(tmp_path):
     again = run_main("capture", folder, "--out", out)
     assert_one_line_error(again, "stage.take", "already exists")
     assert_one_line_error(run_main("capture", tmp_path / "nothing", "--out", tmp_path / "n.take"), "nothing")
+
+
+def test_the_capture_scene_plays_the_sample_take():
+    """scenes/capture.toml: the project's own take (captured from renders of the mannequin waving) on Ben."""
+    app, info = build_scene_app(ROOT / "scenes" / "capture.toml", (160, 90))
+    ben = info.entities["Ben"]
+    rig = rig_of(str(ROOT / "assets" / "characters" / "mannequin_b.glb"))
+    arm = rig.bone_map["rightUpperArm"]
+    app.update_to(0.0)
+    rest = node_rotation(app, ben, arm)
+    app.update_to(1.5)
+    raised = node_rotation(app, ben, arm)
+    turned = math.degrees(2 * math.acos(min(1.0, abs(float(np.dot(rest, raised))))))
+    assert turned > 30.0  # the right arm is up, waving
+    app.close()
