@@ -178,7 +178,13 @@ def test_retarget_and_info_on_the_command_line(tmp_path, take_path):
     take_info = run_main("info", take_path)
     assert '"kind": "take", "frames": 31' in take_info.stdout
     assert_one_line_error(run_main("retarget", take_path, "--to", MANNEQUIN, "--out", tmp_path / "x.fbx"),
-                          "x.fbx", ".bvh, .glb or .gltf")
+                          "x.fbx", ".bvh, .glb, .gltf or Live Link .csv")
+    csv = tmp_path / "raise.csv"
+    assert run_main("retarget", take_path, "--to", MANNEQUIN, "--out", csv).returncode == 0
+    from engine.capture.livelink import read_livelink_csv
+
+    face = read_livelink_csv(csv)
+    assert len(face.times) == FRAMES and abs(float(face.weights[-1, JAW]) - 1.0) < 1e-5
 
 
 def test_bad_capture_sources_get_one_line_errors(tmp_path, take_path):

@@ -123,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     retarget = commands.add_parser("retarget", help="retarget a BVH, take or Live Link CSV onto a character")
     retarget.add_argument("input", help="a .bvh, .take or Live Link .csv")
     retarget.add_argument("--to", required=True, help="the character model (.glb/.gltf/.vrm)")
-    retarget.add_argument("--out", required=True, help="a .bvh (the character's skeleton) or .glb (character + clip)")
+    retarget.add_argument("--out", required=True, help="a .bvh (the character's skeleton), .glb (character + clip) "
+                                                       "or .csv (the face as Live Link Face writes it)")
     retarget.add_argument("--bone", action="append", metavar="CANONICAL=NODE",
                           help="bone map override for the character, e.g. --bone hips=pelvis (repeatable)")
     retarget.set_defaults(handler=retarget_command.run)

@@ -1,4 +1,4 @@
-"""Motion leaving Moviola: a performance retargeted onto a character, as BVH or glTF.
+"""Motion leaving Moviola: a performance retargeted onto a character, as BVH or glTF; a face as Live Link CSV.
 
 BVH gets the character's own skeleton (the hips and every bone below them), in metres,
 Y up, facing +Z: the root carries the hips' world position and rotation, every other
@@ -96,4 +96,24 @@ def export_performance(performance: Performance, asset: ModelAsset, out: str | P
         character.animations = [clip]
         write_gltf(character, out)
         return int(round(clip.duration * CLIP_FPS)) + 1
-    raise InputError(out, "the output must be a .bvh, .glb or .gltf file")
+    if suffix == ".csv":
+        return write_face_csv(performance, out)
+    raise InputError(out, "the output must be a .bvh, .glb, .gltf or Live Link .csv file")
+
+
+def write_face_csv(performance: Performance, out: Path) -> int:
+    """The face as a Live Link Face CSV (ARKit weights and head rotation), as the iPhone app writes it."""
+    from engine.capture.livelink import FaceTrack, write_livelink_csv
+    from systems.capture.bind import _clean_rotations
+
+    if not performance.has_face:
+        raise InputError(performance.path, "has no face to write as a Live Link CSV")
+    frames = len(performance.times)
+    head = _clean_rotations(performance.head_rotation)
+    track = FaceTrack(
+        times=np.asarray(performance.times, np.float64) - float(performance.times[0]),
+        weights=np.clip(np.nan_to_num(performance.face_weights, nan=0.0), 0.0, 1.0).astype(np.float32),
+        head_rotation=(np.tile([0.0, 0.0, 0.0, 1.0], (frames, 1)) if head is None else head).astype(np.float32),
+    )
+    write_livelink_csv(out, track)
+    return frames
