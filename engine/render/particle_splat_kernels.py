@@ -359,6 +359,14 @@ def _composite(accum, row, column, red, green, blue, coverage, fade, alpha_blend
 
 
 @njit(cache=True, fastmath=True, inline="always")
+def _add_weighted(accum, row, column, red, green, blue, weight):
+    """An additive sample (alpha stays 0): `_composite` without its branch."""
+    accum[row, column, 0] += red * weight
+    accum[row, column, 1] += green * weight
+    accum[row, column, 2] += blue * weight
+
+
+@njit(cache=True, fastmath=True, inline="always")
 def _texel(atlas, top, left, bottom, right, fx, fy, channel):
     upper = atlas[top, left, channel] + (atlas[top, right, channel] - atlas[top, left, channel]) * fx
     lower = atlas[bottom, left, channel] + (atlas[bottom, right, channel] - atlas[bottom, left, channel]) * fx
@@ -553,6 +561,7 @@ def splat_apron_tiles(
     tiles = tiles_across * tiles_down
     inverse_softness = np.float32(1.0 / max(softness, 1e-6))
     quad_area = np.float32(4.0 * min_radius_px * min_radius_px)
+    inverse_min_radius = np.float32(1.0 / min_radius_px)
     # Clear the tiles that this batch's buffers reach, where nothing has cleared them yet.
     for tile_index in prange(tiles):
         if not uncleared[tile_index]:
@@ -585,20 +594,27 @@ def splat_apron_tiles(
                 continue
             for slot in range(start, end):
                 step = _life_step(core[slot, LIFE])
-                radius = core[slot, RADIUS]
-                opacity = life_colors[step, 3] * np.float32(_kept_energy(radius, 0.0, min_radius_px))
+                shrink = min(core[slot, RADIUS] * inverse_min_radius, ONE)  # the clamped quad's kept energy
                 cell = int(shape[slot, CELL]) if textured else 0
+                center_x, center_y = core[slot, CENTER_X], core[slot, CENTER_Y]
+                fade = _fade(scene_distance, int(center_y), int(center_x), core[slot, DISTANCE], inverse_softness)
+                coverage = life_colors[step, 3] * shrink * shrink * cell_means[cell, 3] * quad_area
                 red = life_colors[step, 0] * cell_means[cell, 0]
                 green = life_colors[step, 1] * cell_means[cell, 1]
                 blue = life_colors[step, 2] * cell_means[cell, 2]
-                center_x, center_y = core[slot, CENTER_X], core[slot, CENTER_Y]
-                fade = _fade(scene_distance, int(center_y), int(center_x), core[slot, DISTANCE], inverse_softness)
-                coverage = opacity * cell_means[cell, 3] * quad_area
                 x, y = center_x - HALF, center_y - HALF
                 left, bottom = math.floor(x), math.floor(y)
                 right_weight, top_weight = x - np.float32(left), y - np.float32(bottom)
                 left_weight, bottom_weight = ONE - right_weight, ONE - top_weight
-                if 0 <= bottom and bottom + 1 < height and 0 <= left and left + 1 < width:
+                inside = 0 <= bottom and bottom + 1 < height and 0 <= left and left + 1 < width
+                if inside and not alpha_blend:  # the common case, written out: 4 pixels x 3 channels
+                    amount = min(coverage, ONE) * fade
+                    _add_weighted(accum, bottom, left, red, green, blue, amount * bottom_weight * left_weight)
+                    _add_weighted(accum, bottom, left + 1, red, green, blue, amount * bottom_weight * right_weight)
+                    _add_weighted(accum, bottom + 1, left, red, green, blue, amount * top_weight * left_weight)
+                    _add_weighted(accum, bottom + 1, left + 1, red, green, blue, amount * top_weight * right_weight)
+                    continue
+                if inside:
                     for row_offset, row_weight in ((0, bottom_weight), (1, top_weight)):
                         for column_offset, column_weight in ((0, left_weight), (1, right_weight)):
                             _composite(
