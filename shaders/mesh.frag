@@ -47,12 +47,13 @@ vec3 surface_normal() {
 }
 
 void main() {
-    vec4 base = material_base_color(v_uv, v_color);
+    // A learned effect tiles its texture u_effect_uv_scale times per UV unit (1 for ordinary materials).
+    vec4 base = material_base_color(v_uv * u_effect_uv_scale, v_color);
 #ifdef ALPHA_MASK
     if (base.a < u_alpha_cutoff) discard;
 #endif
     float alpha = u_alpha_blend ? base.a : 1.0;
-    vec3 emissive = u_emissive_factor * texture(u_emissive_texture, v_uv).rgb;
+    vec3 emissive = u_emissive_factor * texture(u_emissive_texture, v_uv * u_effect_uv_scale).rgb;
     if (u_unlit) {
         f_color = vec4(base.rgb + emissive, alpha);
         return;

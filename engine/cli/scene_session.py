@@ -11,6 +11,7 @@ from engine.app import App
 from engine.errors import InputError
 from engine.scene_file import SceneInfo, load_scene
 from systems.capture.plugin import capture_plugin
+from systems.effects.plugin import effects_plugin
 from systems.particles.plugin import particles_plugin
 from systems.rendering.plugin import scene_plugin
 from systems.rendering.view_settings import EntityNames, RenderSettings
@@ -22,6 +23,7 @@ def new_scene_app(size: tuple[int, int]) -> App:
     app.add_plugin(scene_plugin)
     app.add_plugin(particles_plugin)
     app.add_plugin(capture_plugin)
+    app.add_plugin(effects_plugin)
     settings = app.world.resource(RenderSettings)
     settings.width, settings.height = size
     return app

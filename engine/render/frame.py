@@ -66,6 +66,34 @@ class DrawBatch:
     tints: np.ndarray | None = None  # (K, 4) float32 multiplies base colour; None = white
     cast_shadows: bool = True
     mirrored: bool = False  # every model matrix has a negative determinant: triangles wind the other way
+    effect: EffectUse | None = None  # a learned effect replaces a material channel
+
+
+@dataclass(frozen=True)
+class EffectUse:
+    """How a batch shows a learned effect: which running effect (`EffectState.key`) in which
+    material channel ("base_color" or "emissive"), tiled `scale` times per UV unit, times `tint`."""
+
+    key: tuple
+    channel: str
+    scale: float = 1.0
+    tint: tuple[float, float, float] = (1.0, 1.0, 1.0)
+
+
+@dataclass
+class EffectState:
+    """A learned effect the renderer keeps running: `steps` automaton steps since seeding this frame.
+
+    `key` identifies the running instance (same weights, grid, seed and borders); `weights` and
+    `config` come from the effect's checkpoint (systems/effects/SPEC.md)."""
+
+    key: tuple
+    weights: dict
+    config: object
+    size: int
+    seed: int
+    wrap: bool
+    steps: int
 
 
 @dataclass
@@ -114,4 +142,5 @@ class RenderFrame:
     clear_color: np.ndarray = field(default_factory=lambda: np.array([0.62, 0.70, 0.80], np.float32))
     overlay_lines: list[str] = field(default_factory=list)  # HUD text (top-left), window only by default
     particles: list[ParticleBatch] = field(default_factory=list)
+    effects: list[EffectState] = field(default_factory=list)
     particle_path: str = "auto"  # auto | gl | cpu: auto picks the CPU splat on software rasterizers

@@ -35,6 +35,7 @@ from engine.render.gpu_cache import GpuCache
 from engine.render.instance_data import InstanceDataTexture
 from engine.render.passes.environment_pass import EnvironmentPass
 from engine.render.passes.mesh_pass import MeshPass
+from engine.render.passes.effect_pass import EffectPass
 from engine.render.passes.particle_pass import ParticlePass
 from engine.render.passes.post_pass import PostPass
 from engine.render.render_stats import RenderStats
@@ -72,6 +73,7 @@ class Renderer:
         self._meshes = MeshPass(ctx, self.shaders, self.cache)
         self._environment = EnvironmentPass(ctx, self.shaders)
         self._particles = ParticlePass(ctx, self.shaders, self.cache, self.samples)
+        self._effects = EffectPass(ctx)
         self._post = PostPass(ctx, self.shaders, self.samples, self.samples == 1 if fxaa is None else fxaa)
         self._overlay = TextOverlay(ctx, self.shaders, hud_font_size)
         self._frame_uniforms = np.zeros(1, FRAME_UNIFORMS_DTYPE)
@@ -90,6 +92,8 @@ class Renderer:
         hdr = self._hdr_target(size)
         camera_position = np.asarray(frame.view.position, np.float32)
 
+        # Learned effects step first (their own framebuffers); materials sample their textures below.
+        self._meshes.effect_textures = self._effects.prepare(frame.effects, stats) if frame.effects else {}
         prepared = collect_batches(frame.batches, self.cache, self._slots)
         stats.instances = sum(item.instance_count for item in prepared)
         light_view_proj, texel_world = self._fit_shadow(frame, prepared)
@@ -177,6 +181,7 @@ class Renderer:
         self._shadow_map.release()
         self._environment.release()
         self._particles.release()
+        self._effects.release()
         self._post.release()
         self._overlay.release()
         self._frame_uniform_buffer.release()

@@ -17,6 +17,7 @@ uniform bool u_alpha_blend;         // BLEND: keep alpha (otherwise the surface 
 uniform float u_alpha_cutoff;       // MASK (and blended casters in the shadow pass)
 uniform bool u_has_normal_texture;
 uniform bool u_unlit;
+uniform float u_effect_uv_scale;     // learned effects tile their texture; 1 otherwise
 
 vec4 material_base_color(vec2 uv, vec4 vertex_color) {
     return texture(u_base_color_texture, uv) * u_base_color_factor * vertex_color;

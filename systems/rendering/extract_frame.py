@@ -13,13 +13,14 @@ import numpy as np
 import pyrr
 
 from components.camera import Camera, vertical_fov
+from components.effects import LearnedEffect
 from components.light import AmbientLight, DirectionalLight, PointLight
 from components.model import ModelInstance
 from components.transform import GlobalTransform
 from engine.assets.library import AssetLibrary
 from engine.clock import Clock
 from engine.math_kernels import multiply_batched, negative_determinants
-from engine.query import Query, Read
+from engine.query import Query, Read, Without
 from engine.render.frame import MAX_POINT_LIGHTS, DrawBatch, LightParams, RenderFrame, ViewParams
 from engine.schedule import Res, ResMut
 from systems.animation.pose_pool import PosePool
@@ -107,12 +108,17 @@ def extract_batches(instances, library: AssetLibrary, pool: PosePool) -> list[Dr
     if instances.count() == 0:
         return []
     visible = instances.gather(ModelInstance.visible)
-    handles = instances.gather(ModelInstance.model)[visible]
-    offsets = instances.gather(ModelInstance.pose_offset)[visible]
-    weight_bases = instances.gather(ModelInstance.weight_offset)[visible]
-    worlds = instances.gather(GlobalTransform.matrix)[visible]
-    tints = instances.gather(ModelInstance.tint)[visible]
-    shadows = instances.gather(ModelInstance.cast_shadows)[visible]
+    return batches_of(
+        instances.gather(ModelInstance.model)[visible], instances.gather(ModelInstance.pose_offset)[visible],
+        instances.gather(ModelInstance.weight_offset)[visible], instances.gather(GlobalTransform.matrix)[visible],
+        instances.gather(ModelInstance.tint)[visible], instances.gather(ModelInstance.cast_shadows)[visible],
+        library, pool,
+    )  # fmt: skip
+
+
+def batches_of(handles, offsets, weight_bases, worlds, tints, shadows, library: AssetLibrary,
+               pool: PosePool) -> list[DrawBatch]:
+    """Draw batches of the given instances (gathered columns), one per model primitive."""
     order = np.argsort(handles, kind="stable")
     unique, starts = np.unique(handles[order], return_index=True)
     ends = np.append(starts[1:], len(order))
@@ -175,7 +181,7 @@ def extract_render_frame(
     suns: Query[Read[DirectionalLight], Read[GlobalTransform]],
     ambients: Query[Read[AmbientLight]],
     points: Query[Read[PointLight], Read[GlobalTransform]],
-    instances: Query[Read[ModelInstance], Read[GlobalTransform]],
+    instances: Query[Read[ModelInstance], Read[GlobalTransform], Without[LearnedEffect]],
     library: Res[AssetLibrary],
     pool: Res[PosePool],
     settings: Res[RenderSettings],

@@ -12,6 +12,7 @@ import logging
 import moderngl
 
 from engine.assets.model import Material, TextureImage
+from engine.render.frame import EffectUse
 from engine.render import bindings
 from engine.render.draw_list import PassInstances, PreparedBatch
 from engine.render.gpu_cache import GpuCache
@@ -32,6 +33,7 @@ class MeshPass:
         self.skip_broken_variants = False
         self.broken_variants: set[tuple] = set()  # (vertex, fragment, defines)
         self.unreported_errors: list[str] = []
+        self.effect_textures: dict[tuple, moderngl.Texture] = {}  # learned effects of this frame, by key
 
     def draw_shadow_casters(self, prepared: list[PreparedBatch], stats: RenderStats) -> None:
         """Into the bound shadow framebuffer; both faces, so open meshes still cast."""
@@ -95,6 +97,8 @@ class MeshPass:
         if program is None:
             return
         _bind_material(program, item.batch.material, item.batch.textures, self.cache)
+        if item.batch.effect is not None:
+            _bind_effect(program, item.batch.material, item.batch.effect, self.effect_textures)
         program.set_uniforms(instances.deform_uniforms)
         if item.gpu.morph_deltas is not None:
             item.gpu.morph_deltas.use(bindings.MORPH_DELTAS_UNIT)
@@ -127,5 +131,21 @@ def _bind_material(program: ShaderProgram, material: Material, textures: list[Te
             "u_alpha_cutoff": float(material.alpha_cutoff) if material.alpha_mode == "MASK" else 0.5,
             "u_has_normal_texture": has_normal_texture,
             "u_unlit": bool(material.unlit),
+            "u_effect_uv_scale": 1.0,
         }
     )
+
+
+def _bind_effect(program: ShaderProgram, material: Material, effect: EffectUse, textures: dict) -> None:
+    """A learned effect's texture (linear RGB) in place of the material's base colour or emissive."""
+    texture = textures.get(effect.key)
+    if texture is None:
+        return
+    tint = tuple(float(c) for c in effect.tint)
+    if effect.channel == "base_color":
+        texture.use(bindings.BASE_COLOR_UNIT)
+        program.set_uniforms({"u_base_color_factor": (*tint, float(material.base_color[3]))})
+    else:
+        texture.use(bindings.EMISSIVE_UNIT)
+        program.set_uniforms({"u_emissive_factor": tint})
+    program.set_uniforms({"u_effect_uv_scale": float(effect.scale)})
