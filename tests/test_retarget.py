@@ -11,6 +11,7 @@ import pytest
 
 from engine.assets.mesh_loader import load_model
 from engine.capture.bvh import read_bvh
+from engine.errors import InputError
 from engine.math_kernels import pose_matrices
 from systems.capture.retarget import (
     HINGE_LIMITS_DEG,
@@ -591,3 +592,159 @@ def test_mediapipe_hands_feed_the_fingers():
     for segment in ("Proximal", "Intermediate", "Distal"):
         node = bm[f"rightMiddle{segment}"]
         assert angle_deg(pose.local_rotations[:, node], local[:, node]).max() < 1.0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Upper body only (a performer at a desk): the legs are never seen
+
+UPPER_POSE = {  # local rotations of the mannequin (rest rotations identity): arms, spine lean, head turn
+    "leftUpperArm": about([0, 0, 1], -50), "leftLowerArm": about([0, 1, 0], -80),
+    "rightUpperArm": qmul(about([0, 0, 1], 40), about([0, 1, 0], 30)), "rightLowerArm": about([0, 1, 0], 45),
+    "spine": about([1, 0, 0], 12), "chest": about([0, 0, 1], 5), "head": about([0, 1, 0], 20),
+}
+LEGS_AND_FEET = range(25, 33)  # MediaPipe knees, ankles, heels, toes
+HIPS = (23, 24)
+
+
+def upper_body_landmarks(frames: int, hide_hips: bool):
+    """(posed local rotations, world positions, (F, 33, 4) landmarks) of the mannequin in UPPER_POSE with the legs
+    (and the hips) hidden as a stabilised take has them: at the origin with confidence 0."""
+    rig = rig_of(str(MANNEQUIN_A))
+    local = np.broadcast_to(rig.rest_rotation, (frames, rig.node_count, 4)).copy()
+    for bone, rotation in UPPER_POSE.items():
+        local[:, rig.bone_map[bone]] = rotation
+    world_rot, world_pos = forward_kinematics(rig, local, np.array([rig.rest_translation[rig.hips_node]] * frames))
+    landmarks = mediapipe_pose(rig, world_pos)
+    # The face turns with the head (`mediapipe_pose` keeps it facing forward)
+    head_node = rig.bone_map["head"]
+    centre = 0.5 * (world_pos[:, rig.bone_map["leftUpperLeg"]] + world_pos[:, rig.bone_map["rightUpperLeg"]])
+    for index, offset in ((0, [0, 0.06, 0.1]), (7, [0.075, 0.05, 0.0]), (8, [-0.075, 0.05, 0.0])):
+        point = world_pos[:, head_node] + qrot(world_rot[:, head_node], np.array(offset, float))
+        landmarks[:, index, :3] = to_mediapipe(point - centre)
+    hidden = list(LEGS_AND_FEET) + (list(HIPS) if hide_hips else [])
+    landmarks[:, hidden] = 0.0
+    return local, world_pos, landmarks
+
+
+def shoulder_centre_direction(rig, world_pos):
+    bm = rig.bone_map
+    shoulders = 0.5 * (world_pos[..., bm["leftUpperArm"], :] + world_pos[..., bm["rightUpperArm"], :])
+    hips = 0.5 * (world_pos[..., bm["leftUpperLeg"], :] + world_pos[..., bm["rightUpperLeg"], :])
+    return (shoulders - hips) / np.linalg.norm(shoulders - hips, axis=-1, keepdims=True)
+
+
+@pytest.mark.parametrize("hide_hips", [False, True], ids=["hips seen", "hips hidden"])
+def test_upper_body_only_calibrates_from_the_torso(hide_hips):
+    rig = rig_of(str(MANNEQUIN_A))
+    bm = rig.bone_map
+    local, world_pos, landmarks = upper_body_landmarks(3, hide_hips)
+    motion = humanoid_motion_from_landmarks(np.arange(3) / 30, landmarks)
+    calibration = RetargetCalibration.from_motion(motion.joints, rig, motion.confidence)
+    assert calibration.basis == "torso" and np.isnan(calibration.source_ground)
+    assert calibration.scale == pytest.approx(1.0, abs=0.02)  # the same mannequin: torso for torso
+    pose = retarget_motion(motion, rig)
+    assert np.all(np.isfinite(pose.local_rotations)) and np.all(np.isfinite(pose.world_positions))
+    # The hip joints stay at the rig's rest position (the hips turn about them where they are seen); the legs keep
+    # their rest pose and nothing is planted
+    centre = 0.5 * (pose.world_positions[:, bm["leftUpperLeg"]] + pose.world_positions[:, bm["rightUpperLeg"]])
+    rest_centre = 0.5 * (rig.rest_points["leftUpperLeg"] + rig.rest_points["rightUpperLeg"])
+    assert np.allclose(centre, rest_centre, atol=1e-6)
+    if hide_hips:
+        assert np.allclose(pose.world_positions[:, bm["hips"]], rig.rest_world_position[bm["hips"]], atol=1e-6)
+    for bone in ("leftUpperLeg", "leftLowerLeg", "rightUpperLeg", "rightLowerLeg", "leftFoot", "rightFoot"):
+        assert angle_deg(pose.local_rotations[:, bm[bone]], rig.rest_rotation[bm[bone]]).max() < 1e-6, bone
+    assert not pose.contacts.any()
+    # The arms, the spine's lean and the head are driven
+    for bone in ("leftUpperArm", "leftLowerArm", "rightUpperArm", "rightLowerArm"):
+        posed = forward_world_rotation(rig, local, bm[bone])
+        assert angle_deg(pose.world_rotations[:, bm[bone]], posed).max() < 3.0, bone
+    lean = np.degrees(np.arccos(np.clip(np.sum(shoulder_centre_direction(rig, pose.world_positions)
+                                               * shoulder_centre_direction(rig, world_pos), axis=-1), -1, 1)))
+    assert lean.max() < 2.0
+    # the face turns with the performer's (its pitch is only as good as the ears/nose heuristics)
+    facing = qrot(pose.world_rotations[:, bm["head"]], [0.0, 0.0, 1.0])
+    posed_facing = qrot(forward_world_rotation(rig, local, bm["head"]), [0.0, 0.0, 1.0])
+    yaw = np.degrees(np.arctan2(facing[:, 0], facing[:, 2]) - np.arctan2(posed_facing[:, 0], posed_facing[:, 2]))
+    assert np.abs(yaw).max() < 3.0
+    assert angle_deg(pose.world_rotations[:, bm["head"]], forward_world_rotation(rig, local, bm["head"])).max() < 8.0
+    # The clip path (`main.py retarget`) takes such a motion too, and a smaller rig scales by the torso
+    assert retarget_clip(motion, rig, "desk").channels
+    small = rig_of(str(MANNEQUIN_B))
+    torso_ratio = (np.linalg.norm(small.rest_points["leftUpperArm"] - small.rest_points["rightUpperArm"])
+                   / np.linalg.norm(rig.rest_points["leftUpperArm"] - rig.rest_points["rightUpperArm"]))
+    scale = RetargetCalibration.from_motion(motion.joints, small, motion.confidence).scale
+    assert 0.7 * torso_ratio < scale < 1.3 * torso_ratio
+
+
+def forward_world_rotation(rig, local, node):
+    """World rotation (F, 4) of one node of a posed mannequin (hips translation irrelevant)."""
+    world_rot, _ = forward_kinematics(rig, local, np.zeros((local.shape[0], 3)))
+    return world_rot[:, node]
+
+
+def test_nothing_to_calibrate_from_is_an_input_error():
+    rig = rig_of(str(MANNEQUIN_A))
+    _, _, landmarks = upper_body_landmarks(2, hide_hips=True)
+    landmarks[:, 11:17, 3] = 0.0  # shoulders, elbows and wrists lost too: only the head
+    motion = humanoid_motion_from_landmarks(np.arange(2) / 30, landmarks)
+    with pytest.raises(InputError, match="never tracks its legs or its shoulders"):
+        retarget_motion(motion, rig)
+
+
+def test_live_retargeter_calibrates_from_the_torso_then_from_the_legs():
+    rig = rig_of(str(MANNEQUIN_A))
+    frames = 30
+    _, _, upper = upper_body_landmarks(frames, hide_hips=True)
+    motion = humanoid_motion_from_landmarks(np.arange(frames) / 30, upper)
+    live = LiveRetargeter(rig, torso_wait_s=0.3)
+    poses = [live.update(**motion.frame(index)) for index in range(frames)]
+    # The rest pose while it waits for the legs, then a torso calibration (0.3 s of frames at 30 fps)
+    waited = [index for index, pose in enumerate(poses)
+              if np.allclose(pose.local_rotations, rig.rest_rotation)]
+    assert waited == list(range(9))
+    assert live.calibration.basis == "torso" and live.calibration.scale == pytest.approx(1.0, abs=0.02)
+    # After calibrating it solves exactly like the clip path with that calibration
+    clip = retarget_motion(motion, rig, calibration=live.calibration)
+    for index in range(9, frames):
+        assert angle_deg(poses[index].local_rotations, clip.local_rotations[index]).max() < 1e-4
+        assert np.allclose(poses[index].world_positions, clip.world_positions[index], atol=1e-9)
+    # The performer stands up: the first frame with legs calibrates from them (the hips leave their rest height)
+    standing = mannequin_walk()
+    frame = standing.frame(0)
+    frame["t"] = 2.0
+    pose = live.update(**frame)
+    assert live.calibration.basis == "legs" and live.calibration.scale == pytest.approx(1.0)
+    hips = rig.bone_map["hips"]
+    assert np.allclose(pose.world_positions[hips], standing.joints["hips"][0], atol=0.025)  # rest: 0.985 m
+
+
+def test_image_landmarks_refine_the_world_landmarks():
+    """MediaPipe's world landmarks pull limbs towards an average pose; its image landmarks sit on the joints. With
+    `pose_image` the landmarks' x, y come from the image (scaled to metres) and only the depth from the world."""
+    rig = rig_of(str(MANNEQUIN_A))
+    bm = rig.bone_map
+    local = np.broadcast_to(rig.rest_rotation, (2, rig.node_count, 4)).copy()
+    local[:, bm["leftLowerArm"]] = about([0, 0, 1], 90)  # forearms up, elbows at 90 degrees in the image plane
+    local[:, bm["rightLowerArm"]] = about([0, 0, 1], -90)
+    _, world_pos = forward_kinematics(rig, local, np.array([rig.rest_translation[rig.hips_node]] * 2))
+    truth = mediapipe_pose(rig, world_pos)
+    # The image: an orthographic view, 300 px per metre, 640 x 480, the hips a little off centre
+    pixels = truth[..., :2] * 300.0 + [330.0, 250.0]
+    image = np.concatenate([pixels / [640.0, 480.0], truth[..., 3:]], axis=-1)
+    image[1] = np.nan  # the second frame has no image landmarks
+    # The world landmarks: elbows pulled halfway to the shoulder-wrist line (bent ~50 degrees instead of 90)
+    world = truth.copy()
+    for shoulder, elbow, wrist in ((11, 13, 15), (12, 14, 16)):
+        world[:, elbow, :3] = 0.5 * world[:, elbow, :3] + 0.25 * (world[:, shoulder, :3] + world[:, wrist, :3])
+    times = np.arange(2) / 30
+
+    def elbows(motion):
+        pose = retarget_motion(motion, rig, contacts=False)
+        return [angle_deg(pose.local_rotations[:, bm[f"{side}LowerArm"]], [0, 0, 0, 1]) for side in ("left", "right")]
+
+    plain = elbows(humanoid_motion_from_landmarks(times, world))
+    refined = elbows(humanoid_motion_from_landmarks(times, world, pose_image=image, image_aspect=640 / 480))
+    for side in range(2):
+        assert plain[side][0] < 70
+        assert refined[side][0] == pytest.approx(90, abs=1.0)
+        assert refined[side][1] == pytest.approx(plain[side][1], abs=1e-9)  # no image landmarks: the world's

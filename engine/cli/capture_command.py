@@ -39,14 +39,31 @@ def run(args) -> int:
         fps = float(getattr(source, "fps", None) or args.fps or 30.0)
         if out.exists():
             out.unlink()  # --overwrite: only once the source and the models have opened
-        with TakeWriter(out, pipeline.channels, source=str(args.source), fps=fps,
-                        meta={"trackers": {"face": face, "pose": pose, "hands": hands}}) as writer:
+        meta = {"trackers": {"face": face, "pose": pose, "hands": hands}, "image_size": _image_size(source)}
+        with TakeWriter(out, pipeline.channels, source=str(args.source), fps=fps, meta=meta) as writer:
             if live:
                 frames = _record_camera(source, pipeline, writer, args.seconds, args.no_preview)
             else:
                 frames = _record_file(source, pipeline, writer)
     print(f"moviola: wrote {out} ({frames} frames)")
     return 0
+
+
+def _image_size(source) -> list[int] | None:
+    """[width, height] of the frames, which the image landmarks are normalised to (the header comes first)."""
+    from systems.capture.sources import CameraSource, FolderSource, read_image_rgb
+
+    size = getattr(source, "size", None)
+    if size is None and isinstance(source, FolderSource):
+        first = read_image_rgb(source.files[0])
+        size = (first.shape[1], first.shape[0])
+    if size is None and isinstance(source, CameraSource):
+        deadline = time.monotonic() + 5.0
+        while size is None and source.alive and time.monotonic() < deadline:
+            frame = source.latest()
+            size = None if frame is None else (frame[1].shape[1], frame[1].shape[0])
+            time.sleep(0.01)
+    return [int(size[0]), int(size[1])] if size else None
 
 
 def _record_file(source, pipeline, writer) -> int:

@@ -27,11 +27,44 @@ CAPTURE_SUFFIXES = (".bvh", ".take", ".csv")
 VIEW_CHARACTER = "assets/characters/mannequin_a.glb"
 
 
+EFFECT_VIEW_SECONDS = 10.0
+
+
+def build_effect_view_app(effect_path: str, size: tuple[int, int], seed: int = 0) -> tuple[App, float]:
+    """A trained effect running on a plane that fills the frame, unlit, at its natural colours."""
+    from components.effects import BASE_COLOR, LearnedEffect
+    from engine.assets.model import Material
+    from engine.assets.shapes import shape_asset
+    from systems.effects.library import EffectLibrary
+
+    app = new_scene_app(size)
+    world = app.world
+    aspect = size[0] / size[1]
+    effect = world.resource(EffectLibrary).load(effect_path)
+    material = Material(name="effect", base_color=np.ones(4, np.float32), metallic=0.0, roughness=1.0, unlit=True)
+    library = world.resource(AssetLibrary)
+    plane = library.add(shape_asset("plane", material, size=(2.0 * aspect, 2.0)), key="<effect view plane>")
+    tiles = 2.0  # the pattern repeats twice across the height: shows that it tiles
+    instance = spawn_model(world, plane, Transform(rotation=quat_from_euler_degrees((90, 0, 0))), cast_shadows=False)
+    world.insert(instance, LearnedEffect(effect=effect, channel=BASE_COLOR, size=128, seed=seed, scale=tiles,
+                                         speed=30.0, warmup=32))
+    fov = vertical_fov(VIEW_FOCAL_MM, 36.0, 24.0, aspect)
+    distance = 1.0 / math.tan(fov / 2)
+    world.spawn(Transform(translation=np.array([0.0, 0.0, distance])), GlobalTransform(),
+                Camera(focal_length_mm=VIEW_FOCAL_MM, near=distance / 10, far=distance * 10))
+    environment = world.resource(Environment)
+    environment.ground = None
+    app.clock.duration = EFFECT_VIEW_SECONDS
+    return app, EFFECT_VIEW_SECONDS
+
+
 def build_view_app(asset_path: str, clip_name: str | None, size: tuple[int, int],
                    character: str | None = None) -> tuple[App, float]:
     """An app showing the asset; returns it with the clip duration (0 when static)."""
     if not Path(asset_path).exists():
         raise InputError(asset_path, "file not found")
+    if Path(asset_path).suffix.lower() == ".pt":
+        return build_effect_view_app(asset_path, size)
     app = new_scene_app(size)
     world = app.world
     settings = world.resource(RenderSettings)

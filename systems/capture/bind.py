@@ -64,7 +64,11 @@ def body_motion(performance: Performance, hands: bool = True):
     if performance.bvh is not None:
         return humanoid_motion_from_bvh(performance.bvh)
     hand_tracks = performance.hands if hands else {}
-    return humanoid_motion_from_landmarks(performance.times, performance.body_landmarks, hand_tracks or None)
+    # MediaPipe's image landmarks sit on the joints; its world landmarks lean towards an average pose.
+    refine = {"pose_image": performance.pose_image, "image_aspect": performance.image_aspect} \
+        if performance.pose_image is not None else {}
+    return humanoid_motion_from_landmarks(performance.times, performance.body_landmarks, hand_tracks or None,
+                                          **refine)
 
 
 def _resolved_bone_map(asset: ModelAsset, bone_map):

@@ -132,8 +132,11 @@ def _poll(session: LiveSession, t: float) -> None:
     from systems.capture.retarget import humanoid_motion_from_landmarks
 
     frame = session.next_frame()
+    refine = {}
     if frame is not None:
-        _, solved = session.pipeline.process(frame, t)
+        raw, solved = session.pipeline.process(frame, t)
+        if raw.get("pose.image") is not None:  # image landmarks sit on the joints: sharper arms and legs
+            refine = {"pose_image": raw["pose.image"][None], "image_aspect": frame.shape[1] / frame.shape[0]}
     else:
         solved = session.pipeline.idle(t)
     landmarks = solved.get("body.landmarks")
@@ -145,7 +148,7 @@ def _poll(session: LiveSession, t: float) -> None:
         rig.blend += (target_blend - rig.blend) * step
         if landmarks is not None and tracked > 0.0:
             pose_world = np.concatenate([landmarks, confidence[:, None]], axis=1)[None]
-            motion = humanoid_motion_from_landmarks(np.array([t]), pose_world)
+            motion = humanoid_motion_from_landmarks(np.array([t]), pose_world, **refine)
             solved_pose = rig.retargeter.update(**motion.frame(0))
             rig.rotation = _nlerp(rig.rest_rotation, solved_pose.local_rotations, rig.blend)
             rest_hips = rig.rest_translation[rig.retargeter.rig.hips_node]

@@ -28,6 +28,8 @@ class Performance:
     kind: str  # take | bvh | livelink
     times: np.ndarray  # (F,) seconds from the first frame
     body_landmarks: np.ndarray | None = None  # (F, 33, 4) MediaPipe world landmarks + confidence, NaN when lost
+    pose_image: np.ndarray | None = None  # (F, 33, 4) MediaPipe image landmarks (sharper in the image plane)
+    image_aspect: float | None = None  # width / height of the frames the image landmarks are normalised to
     hands: dict[str, np.ndarray] = field(default_factory=dict)  # side -> (F, 21, 3), NaN when lost
     bvh: object | None = None  # engine.capture.bvh.BvhMotion
     face_weights: np.ndarray | None = None  # (F, 52) ARKit order, NaN when lost
@@ -85,6 +87,10 @@ def performance_from_take(take, path: str) -> Performance:
         performance.body_landmarks = np.concatenate([landmarks, np.nan_to_num(confidence)[..., None]], axis=2)
     elif "pose.world" in channels:  # a raw-only take: landmarks as tracked, visibility as confidence
         performance.body_landmarks = np.asarray(channels["pose.world"], np.float32)
+    image_size = take.meta.get("image_size")
+    if "pose.image" in channels and isinstance(image_size, list) and len(image_size) == 2 and image_size[1]:
+        performance.pose_image = np.asarray(channels["pose.image"], np.float32)
+        performance.image_aspect = float(image_size[0]) / float(image_size[1])
     for side in ("left", "right"):
         for name in (f"hand.{side}.landmarks", f"hand.{side}.world"):
             if name in channels:
@@ -109,11 +115,12 @@ def capture_performance(path: Path, models=None) -> Performance:
     from systems.capture.pipeline import CapturePipeline
     from systems.capture.sources import open_source
 
-    times, rows = [], []
+    times, rows, image_size = [], [], None
     with open_source(path) as source, CapturePipeline(face=True, pose=True, hands=False, models=models) as pipeline:
         with tqdm(total=source.frame_count, unit="frame", desc=f"capture {path.name}", leave=False) as progress:
             for t, rgb in source:
                 raw, solved = pipeline.process(rgb, t)
+                image_size = [int(rgb.shape[1]), int(rgb.shape[0])]
                 times.append(t)
                 rows.append({**raw, **solved})
                 progress.update()
@@ -129,6 +136,6 @@ def capture_performance(path: Path, models=None) -> Performance:
                 stacked[index] = row[name]
                 mask[index] = True
         channels[name], present[name] = stacked, mask
-    take = Take(meta={"source": str(path)}, times=np.asarray(times, np.float64), channels=channels, present=present,
+    take = Take(meta={"source": str(path), "image_size": image_size}, times=np.asarray(times, np.float64), channels=channels, present=present,
                 specs=specs, path=path)
     return performance_from_take(take, str(path))

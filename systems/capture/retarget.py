@@ -39,8 +39,12 @@ hysteresis, and until its source ankle has crept `max_drift` from where it touch
 not a plant). A planted ankle is pinned where it touched down and the leg re-solved with analytic two-bone IK,
 lowering the hips when the pinned foot is out of reach; the foot keeps the source's orientation, so a pivot still
 turns the toes about the ankle. After lift-off the ankle eases back to the solved pose over `release_s`.
-Thresholds are for a 0.85 m leg and scale with the rig's. Everything is causal, so `LiveRetargeter` (one frame at a
-time) gives the same result as `retarget_clip` for the same input and calibration.
+Thresholds are for a 0.85 m leg and scale with the rig's. A source that never tracks its legs (a performer at a desk,
+seen from the waist up) calibrates from the torso instead: the hips stay at the rig's rest position (turning with the
+source's hips where those are seen), the legs keep their rest pose and the spine, arms, neck and head are driven
+(MediaPipe's hip centre is its landmarks' origin, so the spine is found even when the hips are hidden). Everything is
+causal, so `LiveRetargeter` (one frame at a time) gives the same result as `retarget_clip` for the same input and
+calibration.
 
 Hands: `finger_curl_spread` turns 21 hand landmarks into per-joint curls and spreads; `HumanoidMotion.finger_curl`
 / `finger_spread` carry them (per side) and the solver applies their change from the rig's own rest curl/spread to
@@ -304,15 +308,19 @@ _MP = {"nose": 0, "left_ear": 7, "right_ear": 8, "left_shoulder": 11, "right_sho
        "left_ankle": 27, "right_ankle": 28, "left_heel": 29, "right_heel": 30, "left_foot_index": 31,
        "right_foot_index": 32}
 _MEDIAPIPE_TO_ENGINE = np.array([1.0, -1.0, -1.0])  # x right, y down, z away -> X, Y up, Z towards the camera
+HIDDEN_HIPS_VISIBILITY = 0.5  # at or below it (either hip) the torso rises from the landmarks' origin instead
 
 
 def humanoid_motion_from_landmarks(times, pose_world, hands: dict[str, np.ndarray | None] | None = None, *,
-                                   mirrored: bool = False) -> HumanoidMotion:
+                                   mirrored: bool = False, pose_image=None,
+                                   image_aspect: float | None = None) -> HumanoidMotion:
     """A `HumanoidMotion` from MediaPipe world landmarks.
 
     `pose_world`: (F, 33, 4) Pose world landmarks (x, y, z, visibility): metres, origin between the hips, x to the
     image's right, y down, z away from the camera. `hands`: side -> (F, 21, 3) Hand world landmarks (same axes) or
-    None, keyed by the performer's anatomical side. The performer faces the camera.
+    None, keyed by the performer's anatomical side. The performer faces the camera. `pose_image` (F, 33, 2+) with
+    `image_aspect` (width / height): the same landmarks in normalised image coordinates, which make the x and y
+    surer (`refine_with_image_landmarks`).
 
     Mirror convention: none. The performer's own right drives the character's right, as in motion capture: a
     performer raising their right hand raises the character's right hand, which (both facing the camera) appears
@@ -320,14 +328,18 @@ def humanoid_motion_from_landmarks(times, pose_world, hands: dict[str, np.ndarra
     (towards the camera) is +Z and their left (the image's right, for an unmirrored camera) is +X. Pass
     `mirrored=True` for a selfie-mirrored video: sides are swapped and x negated first.
 
-    The torso joints are interpolated: hips = between the hip landmarks; spine, chest and upperChest at 12%, 45% and
-    75% of the way to the shoulder centre; neck and head at 15% and 80% from the shoulder centre to the ear centre;
-    `headTop` above the head along the ears/nose frame's up. Hands take their direction and thumb-side hint from the
-    pose's index/pinky landmarks, or from the hand landmarks when given (which also give finger curl and spread).
-    Visibility is each joint's confidence (the lowest of the landmarks it uses).
+    The torso joints are interpolated: hips = between the hip landmarks (the origin, which MediaPipe puts there, where
+    either hip's visibility is at most `HIDDEN_HIPS_VISIBILITY`); spine, chest and upperChest at 12%, 45% and 75% of
+    the way to the shoulder centre, tracked with the shoulders (so an upper-body capture still drives the spine);
+    neck and head at 15% and 80% from the shoulder centre to the ear centre; `headTop` above the head along the
+    ears/nose frame's up. Hands take their direction and thumb-side hint from the pose's index/pinky landmarks, or
+    from the hand landmarks when given (which also give finger curl and spread). Visibility is each joint's
+    confidence (the lowest of the landmarks it uses).
     """
     times = np.asarray(times, np.float64)
     pose = np.asarray(pose_world, np.float64)
+    if pose_image is not None and image_aspect is not None:
+        pose = refine_with_image_landmarks(pose, pose_image, image_aspect)
     points = pose[..., :3] * _MEDIAPIPE_TO_ENGINE
     visibility = pose[..., 3] if pose.shape[-1] > 3 else np.ones(pose.shape[:-1])
     hands = dict(hands or {})
@@ -351,13 +363,15 @@ def humanoid_motion_from_landmarks(times, pose_world, hands: dict[str, np.ndarra
         joints[bone] = position
         confidence[bone] = v(*names)
 
-    hips = 0.5 * (p("left_hip") + p("right_hip"))
+    # The world landmarks are centred between the hips, so where the hips are hidden (a performer at a desk) the
+    # origin is still the hip centre the model assumed: the spine follows the shoulders from there.
+    hips_seen = (v("left_hip", "right_hip") > HIDDEN_HIPS_VISIBILITY)[:, None]
+    hips = np.where(hips_seen, 0.5 * (p("left_hip") + p("right_hip")), 0.0)
     shoulders = 0.5 * (p("left_shoulder") + p("right_shoulder"))
     ears = 0.5 * (p("left_ear") + p("right_ear"))
-    torso = ("left_hip", "right_hip", "left_shoulder", "right_shoulder")
     put("hips", hips, "left_hip", "right_hip")
     for bone, fraction in (("spine", 0.12), ("chest", 0.45), ("upperChest", 0.75)):
-        put(bone, hips + fraction * (shoulders - hips), *torso)
+        put(bone, hips + fraction * (shoulders - hips), "left_shoulder", "right_shoulder")
     head_landmarks = ("left_shoulder", "right_shoulder", "left_ear", "right_ear", "nose")
     put("neck", shoulders + 0.15 * (ears - shoulders), *head_landmarks)
     head = shoulders + 0.8 * (ears - shoulders)
@@ -397,6 +411,37 @@ def humanoid_motion_from_landmarks(times, pose_world, hands: dict[str, np.ndarra
         twist[f"{side}Hand"] = np.where(tracked[:, None], hand[:, 5] - hand[:, 17], twist[f"{side}Hand"])
         curls[side], spreads[side] = finger_curl_spread(hand, side)
     return HumanoidMotion(times, joints, confidence, twist, curls, spreads)
+
+
+_SCALE_LANDMARKS = np.array([11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28])  # shoulders .. ankles
+
+
+def refine_with_image_landmarks(pose_world, pose_image, image_aspect: float, min_visibility: float = 0.5):
+    """World landmarks (F, 33, 3+) whose x and y are replaced by the image landmarks' (F, 33, 2+), metric.
+
+    MediaPipe's world landmarks are regressed towards an average pose (a straight arm comes back bent 20 degrees, an
+    elbow bent 90 degrees in the image plane comes back at 50), while its image landmarks sit on the joints. Per
+    frame the image landmarks, relative to the image's hip centre and with x scaled by `image_aspect` (width /
+    height), are scaled to the world landmarks by least squares over the limbs' landmarks seen better than
+    `min_visibility`; x and y come from them and only the depth (z) from the world landmarks. The camera is taken as
+    orthographic (a performer a few metres away). A frame with fewer than 4 such landmarks, or without image
+    landmarks, keeps its world landmarks.
+    """
+    world = np.array(pose_world, np.float64)
+    image = np.asarray(pose_image, np.float64)[..., :2] * np.array([float(image_aspect), 1.0])
+    visibility = world[..., 3] if world.shape[-1] > 3 else np.ones(world.shape[:-1])
+    offsets = image - 0.5 * (image[..., 23:24, :] + image[..., 24:25, :])
+    used = (visibility[..., _SCALE_LANDMARKS] > min_visibility) & np.all(
+        np.isfinite(offsets[..., _SCALE_LANDMARKS, :]) & np.isfinite(world[..., _SCALE_LANDMARKS, :2]), axis=-1)
+    d = np.where(used[..., None], offsets[..., _SCALE_LANDMARKS, :], 0.0)
+    w = np.where(used[..., None], world[..., _SCALE_LANDMARKS, :2], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.sum(d * w, axis=(-2, -1)) / np.sum(d * d, axis=(-2, -1))
+    good = (np.sum(used, axis=-1) >= 4) & np.isfinite(scale) & (scale > 0)
+    refined = scale[..., None, None] * offsets
+    keep = ~(good[..., None, None] & np.isfinite(refined))
+    world[..., :2] = np.where(keep, world[..., :2], refined)
+    return world
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -606,32 +651,73 @@ def _rig_tip(bone, mapping, positions, children, names) -> np.ndarray:
 
 @dataclass(frozen=True)
 class RetargetCalibration:
-    """What scales source motion onto a rig: leg lengths (metres) and the source floor (its lowest ankle height)."""
+    """What scales source motion onto a rig: leg lengths (metres) and the source floor (its lowest ankle height).
+
+    `basis` says what was measured. "legs": the source's legs (thigh + shin) and its floor. "torso": the source never
+    tracked its legs (a performer at a desk, seen from the waist up), so the scale comes from the torso (hip centre to
+    shoulder centre, or the shoulder width where the hips are hidden too) against the rig's, `source_leg_length` is
+    the leg length that scale implies, and there is no floor (`source_ground` is NaN): the hips stay at the rig's
+    rest position, the legs keep their rest (or last tracked) pose and no foot is planted.
+    """
 
     source_leg_length: float
     target_leg_length: float
     source_ground: float
+    basis: str = "legs"
 
     @property
     def scale(self) -> float:
         """Root-motion scale: target legs / source legs."""
         return self.target_leg_length / self.source_leg_length
 
+    @property
+    def from_torso(self) -> bool:
+        return self.basis == "torso"
+
     @classmethod
-    def from_motion(cls, joints: dict[str, np.ndarray], rig: RigTarget) -> RetargetCalibration:
+    def from_motion(cls, joints: dict[str, np.ndarray], rig: RigTarget, confidence: dict | None = None, *,
+                    min_confidence: float = 0.05, torso: bool = True) -> RetargetCalibration:
         """Median leg length over the frames; floor = the lowest ankle over the motion (1st percentile, so a
-        single glitch does not sink the floor)."""
+        single glitch does not sink the floor). Joints whose `confidence` is at most `min_confidence` are not
+        measured. When no frame tracks a leg, the torso calibrates (`basis` "torso"; `torso=False` refuses)."""
+        points = _tracked_points(joints, confidence or {}, min_confidence)
         legs, ankles = [], []
         for side in SIDES:
-            upper, lower, foot = (np.atleast_2d(joints.get(f"{side}{p}", np.full(3, np.nan)))
+            upper, lower, foot = (points.get(f"{side}{p}", np.full((1, 3), np.nan))
                                   for p in ("UpperLeg", "LowerLeg", "Foot"))
             legs.append(np.linalg.norm(lower - upper, axis=-1) + np.linalg.norm(foot - lower, axis=-1))
             ankles.append(foot[:, 1])
-        leg = np.nanmedian(np.concatenate(legs)) if np.any(np.isfinite(np.concatenate(legs))) else np.nan
+        legs = np.concatenate(legs)
+        leg = np.nanmedian(legs[legs > 0]) if np.any(np.isfinite(legs) & (legs > 0)) else np.nan
         heights = np.concatenate(ankles)
-        if not np.isfinite(leg) or leg <= 0 or not np.any(np.isfinite(heights)):
-            raise InputError(None, "cannot calibrate retargeting: the source never tracks both legs")
-        return cls(float(leg), rig.leg_length, float(np.nanpercentile(heights, 1.0)))
+        if np.isfinite(leg) and leg > 0 and np.any(np.isfinite(heights)):
+            return cls(float(leg), rig.leg_length, float(np.nanpercentile(heights, 1.0)))
+        ratio = _torso_ratio(points, rig) if torso else np.nan
+        if not np.isfinite(ratio):
+            raise InputError(None, "cannot calibrate retargeting: the source never tracks its legs or its shoulders")
+        return cls(float(rig.leg_length * ratio), rig.leg_length, float("nan"), "torso")
+
+
+def _torso_ratio(points: dict[str, np.ndarray], rig: RigTarget) -> float:
+    """Median over the frames of source / rig torso size: hip centre to shoulder centre where the hip joints and
+    shoulders are tracked, else the shoulder width; NaN when neither is ever measured."""
+    def get(name):
+        return points.get(name, np.full((1, 3), np.nan))
+
+    rest = rig.rest_points
+    needed = ("leftUpperArm", "rightUpperArm", "leftUpperLeg", "rightUpperLeg")
+    if not all(name in rest for name in needed):
+        return float("nan")
+    shoulders = 0.5 * (get("leftUpperArm") + get("rightUpperArm"))
+    hips = 0.5 * (get("leftUpperLeg") + get("rightUpperLeg"))
+    rig_length = np.linalg.norm(0.5 * (rest["leftUpperArm"] + rest["rightUpperArm"])
+                                - 0.5 * (rest["leftUpperLeg"] + rest["rightUpperLeg"]))
+    rig_width = np.linalg.norm(rest["leftUpperArm"] - rest["rightUpperArm"])
+    length = np.linalg.norm(shoulders - hips, axis=-1) / rig_length
+    width = np.linalg.norm(get("leftUpperArm") - get("rightUpperArm"), axis=-1) / rig_width
+    ratios = np.where(np.isfinite(length) & (length > 0), length, width)
+    ratios = ratios[np.isfinite(ratios) & (ratios > 0)]
+    return float(np.median(ratios)) if len(ratios) else float("nan")
 
 
 @dataclass(eq=False)
@@ -706,7 +792,9 @@ class _Solver:
         curls = {k: np.asarray(v, np.float64).reshape(-1, 5, 3) for k, v in (finger_curl or {}).items()}
         spreads = {k: np.asarray(v, np.float64).reshape(-1, 5) for k, v in (finger_spread or {}).items()}
         pose = self._solve(len(times), src, hints, curls, spreads)
-        if contacts and all(f"{side}Foot" in src for side in SIDES):
+        if contacts and self.calibration.from_torso:  # no floor: no foot is ever planted
+            pose.contacts, pose.anchors = np.zeros((len(times), 2), bool), np.full((len(times), 2, 3), np.nan)
+        elif contacts and all(f"{side}Foot" in src for side in SIDES):
             self._pin_feet(times, src, pose)
         return pose
 
@@ -740,6 +828,11 @@ class _Solver:
         MediaPipe agree on), scaled by the leg ratio over the floor, then the rig's own hips offset from its
         hip-joint centre, turned with the hips."""
         rig, cal = self.rig, self.calibration
+        if cal.from_torso:  # no floor to measure height from: the hips stay where the rig's rest has them
+            turn = _qmul(hips_rotation, _qconj(rig.rest_world_rotation[rig.hips_node]))
+            rest_centre = 0.5 * (rig.rest_points["leftUpperLeg"] + rig.rest_points["rightUpperLeg"])
+            offset = _qrot(turn, rig.rest_points["hips"] - rest_centre)
+            return np.where(np.isfinite(offset), rest_centre + offset, rig.rest_points["hips"])
         if "leftUpperLeg" in src and "rightUpperLeg" in src:
             source = 0.5 * (src["leftUpperLeg"] + src["rightUpperLeg"])
             rest_centre = 0.5 * (rig.rest_points["leftUpperLeg"] + rig.rest_points["rightUpperLeg"])
@@ -955,11 +1048,14 @@ class _Context:
     # -- rules -----------------------------------------------------------------------------------------------
 
     def lateral(self, points, which):
-        if which == "hips":
-            return _unit(points["leftUpperLeg"] - points["rightUpperLeg"])
-        if self.both("leftUpperArm") and self.both("rightUpperArm"):
-            return _unit(points["leftUpperArm"] - points["rightUpperArm"])
-        return _unit(points["leftUpperLeg"] - points["rightUpperLeg"])
+        """The right -> left direction across the hips or the shoulders (NaN where untracked)."""
+        pairs = [("leftUpperLeg", "rightUpperLeg")]
+        if which != "hips":
+            pairs.insert(0, ("leftUpperArm", "rightUpperArm"))
+        for left, right in pairs:
+            if self.both(left) and self.both(right):
+                return _unit(points[left] - points[right])
+        return np.full(3, np.nan)
 
     def hint_pair(self, bone, fallback_src, fallback_rest):
         """(source secondary, rest secondary): the twist hint against the rig's rest axis, or the fallbacks."""
@@ -995,8 +1091,12 @@ class _Context:
             return None
         src, rest = self.src, self.rig.rest_points
         if bone == "spine":
-            lat_src = _unit(self.lateral(src, "hips") + self.lateral(src, "shoulders"))
-            lat_rest = _unit(self.lateral(rest, "hips") + self.lateral(rest, "shoulders"))
+            # Hips hidden (an upper-body capture): the shoulders alone give the spine's twist.
+            shoulders_src, shoulders_rest = self.lateral(src, "shoulders"), self.lateral(rest, "shoulders")
+            both_src = _unit(self.lateral(src, "hips") + shoulders_src)
+            hips_seen = np.all(np.isfinite(both_src), axis=-1, keepdims=True)
+            lat_src = np.where(hips_seen, both_src, shoulders_src)
+            lat_rest = np.where(hips_seen, _unit(self.lateral(rest, "hips") + shoulders_rest), shoulders_rest)
         else:
             lat_src, lat_rest = self.lateral(src, "shoulders"), self.lateral(rest, "shoulders")
         secondary, rest_secondary = self.hint_pair(bone, lat_src, lat_rest)
@@ -1158,7 +1258,7 @@ def solve_pose(rig: RigTarget, joint_positions: dict[str, np.ndarray], confidenc
     ((F, 3)). Stateless and without foot pinning; the calibration defaults to one measured on these frames."""
     joints = {name: np.asarray(values, np.float64) for name, values in joint_positions.items()}
     single = all(values.ndim == 1 for values in joints.values())
-    calibration = calibration or RetargetCalibration.from_motion(joints, rig)
+    calibration = calibration or RetargetCalibration.from_motion(joints, rig, confidence)
     frames = 1 if single else len(next(iter(joints.values())))
     pose = _Solver(rig, calibration).process(np.zeros(frames), joints, confidence, twist, contacts=False)
     return pose.frame(0) if single else pose
@@ -1174,7 +1274,8 @@ def retarget_motion(motion: HumanoidMotion, rig: RigTarget, *, fps: float | None
         raise InputError(None, "cannot retarget an empty motion")
     if fps is not None:
         motion = motion.resampled(fps)
-    calibration = calibration or RetargetCalibration.from_motion(motion.joints, rig)
+    calibration = calibration or RetargetCalibration.from_motion(
+        motion.joints, rig, motion.confidence, min_confidence=options.get("min_confidence", 0.05))
     solver = _Solver(rig, calibration, **options)
     pose = solver.process(motion.times, motion.joints, motion.confidence, motion.twist, motion.finger_curl,
                           motion.finger_spread, contacts=contacts)
@@ -1205,29 +1306,56 @@ class LiveRetargeter:
     same calibration and inputs it gives the same poses (to floating-point rounding).
 
     Without a calibration the first frame that tracks both legs calibrates (leg length, and its lower ankle as the
-    floor: start the performer standing). Until then `update` returns the rest pose.
+    floor: start the performer standing). A performer seen only from the waist up calibrates from the torso once
+    the shoulders have been tracked for `torso_wait_s` seconds without the legs (the median over those frames; the
+    hips then stay at the rig's rest height); if both legs come into view later, they calibrate again then. Until
+    a calibration `update` returns the rest pose.
     """
 
-    def __init__(self, rig: RigTarget, calibration: RetargetCalibration | None = None, **options):
+    def __init__(self, rig: RigTarget, calibration: RetargetCalibration | None = None, *,
+                 torso_wait_s: float = 0.5, **options):
         self.rig = rig
         self.options = options
         self.calibration = calibration
+        self.torso_wait_s = torso_wait_s
+        self._auto = calibration is None  # calibrated here (from the torso it may be upgraded to the legs)
+        self._torso_frames: list[tuple[float, dict[str, np.ndarray]]] = []  # shoulders seen, legs not yet
         self._solver = None if calibration is None else _Solver(rig, calibration, **options)
 
     def update(self, t: float, joints: dict[str, np.ndarray], confidence: dict | None = None,
                twist: dict | None = None, finger_curl: dict | None = None,
                finger_spread: dict | None = None) -> SolvedPose:
         """Solve one frame: `joints` name -> (3,) world position (metres, engine frame)."""
-        if self._solver is None:
-            points = _tracked_points(joints, confidence or {}, self.options.get("min_confidence", 0.05))
-            try:
-                self.calibration = RetargetCalibration.from_motion(points, self.rig)
-            except InputError:
+        if self._auto and (self.calibration is None or self.calibration.from_torso):
+            self._calibrate(float(t), joints, confidence or {})
+            if self.calibration is None:
                 return self.rest_pose(t)
-            self._solver = _Solver(self.rig, self.calibration, **self.options)
         pose = self._solver.process([t], joints, confidence, twist, finger_curl, finger_spread)
         pose.times = np.array([t], np.float64)
         return pose.frame(0)
+
+    def _calibrate(self, t: float, joints, confidence) -> None:
+        min_confidence = self.options.get("min_confidence", 0.05)
+        points = _tracked_points(joints, confidence, min_confidence)
+        try:
+            calibration = RetargetCalibration.from_motion(points, self.rig, torso=False)
+        except InputError:
+            calibration = None
+            if self.calibration is None and np.isfinite(_torso_ratio(points, self.rig)):
+                self._torso_frames = [(ft, fp) for ft, fp in self._torso_frames if ft <= t] + [(t, points)]
+                if t - self._torso_frames[0][0] >= self.torso_wait_s - 1e-9:
+                    missing = np.full((1, 3), np.nan)
+                    seen = {name: np.concatenate([fp.get(name, missing) for _, fp in self._torso_frames])
+                            for name in ("leftUpperArm", "rightUpperArm", "leftUpperLeg", "rightUpperLeg")}
+                    calibration = RetargetCalibration.from_motion(seen, self.rig)
+                    self._torso_frames = []
+        if calibration is None:
+            return
+        self.calibration = calibration
+        if self._solver is None:
+            self._solver = _Solver(self.rig, calibration, **self.options)
+        else:  # the legs came into view after a torso calibration: keep the solver's state, measure from the legs
+            self._solver.calibration = calibration
 
     def rest_pose(self, t: float = 0.0) -> SolvedPose:
         rig = self.rig
