@@ -324,3 +324,34 @@ def test_the_capture_scene_plays_the_sample_take():
     turned = math.degrees(2 * math.acos(min(1.0, abs(float(np.dot(rest, raised))))))
     assert turned > 30.0  # the right arm is out of the T-pose, up and waving
     app.close()
+
+
+def test_a_real_photo_is_tracked_and_retargeted_onto_the_mannequin(tmp_path):
+    """scikit-image's astronaut (public domain): face, blendshapes and upper body found by the real models,
+    then retargeted onto the project's mannequin (legs out of frame: calibrated from the torso)."""
+    from skimage import data
+
+    from engine.assets import load_model
+    from systems.capture.bind import BindParts, performance_clip
+    from systems.capture.model_bundles import resolve_model
+    from systems.capture.performance import load_performance
+
+    try:
+        resolve_model("face")
+        resolve_model("pose")
+    except InputError as error:
+        pytest.skip(f"no MediaPipe model bundles: {error}")
+    folder = tmp_path / "astronaut"
+    folder.mkdir()
+    photo = data.astronaut()
+    for frame in range(3):
+        Image.fromarray(np.roll(photo, 4 * frame, axis=1)).save(folder / f"frame_{frame}.png")
+    performance = load_performance(folder)
+    assert performance.has_face and performance.has_body
+    assert np.isfinite(performance.face_weights).all() and performance.face_weights.max() > 0.1
+    mannequin = load_model(MANNEQUIN)
+    clip = performance_clip(performance, mannequin, "astronaut", BindParts())
+    rig = rig_of(str(MANNEQUIN))
+    rotated = {channel.node for channel in clip.channels if channel.path == "rotation"}
+    assert {rig.bone_map[bone] for bone in ("spine", "neck", "head", "leftUpperArm", "rightUpperArm")} <= rotated
+    assert any(channel.path == "weights" for channel in clip.channels)  # her expression on the mannequin's face
