@@ -134,11 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
     info.set_defaults(handler=info_command.run)
 
     bench = commands.add_parser("bench", help="measure the engine against its baselines")
-    bench.add_argument("target", choices=["ecs", "render", "particles", "capture"])
+    bench.add_argument("target", choices=["ecs", "render", "particles", "capture", "effects"])
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--entities", type=positive_int, default=None, help="ecs / render stress: entity count")
     bench.add_argument("--count", type=positive_int, default=1_000_000, help="particles: particle count")
     bench.add_argument("--threads", type=positive_int, default=None, help="particles: numba threads (default: all)")
+    bench.add_argument("--size", type=positive_int, default=None, help="effects: grid cells per side (default 128)")
     bench.set_defaults(handler=bench_command.run)
     return parser
 

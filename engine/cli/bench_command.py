@@ -1,4 +1,4 @@
-"""`main.py bench ecs|render|particles|capture [--json]`."""
+"""`main.py bench ecs|render|particles|capture|effects [--json]`."""
 
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ def run(args) -> int:
         render = bench_particle_render(count=args.count)
         render["render_threads"] = render.pop("threads", None)  # `threads` stays the simulation's
         result.update(render)
+    elif args.target == "effects":
+        from systems.effects.effect_bench import bench_effects
+
+        result = bench_effects(size=args.size or 128)
     elif args.target == "capture":
         from systems.capture.capture_bench import bench_capture
 
