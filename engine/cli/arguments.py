@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         play_command,
         render_command,
         retarget_command,
+        train_command,
         view_command,
     )
 
@@ -98,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     render.set_defaults(handler=render_command.run)
 
     view = commands.add_parser("view", help="look at a model, or a BVH/take/Live Link recording on a character")
-    view.add_argument("asset", help="a model (.glb/.gltf/.vrm/.obj/.ply/.stl) or a recording (.bvh/.take/.csv)")
+    view.add_argument("asset", help="a model (.glb/.gltf/.vrm/.obj/.ply/.stl), a recording (.bvh/.take/.csv) "
+                                    "or a trained effect (.pt)")
     view.add_argument("--clip", help="animation clip name (default: the first)")
     view.add_argument("--character", help="recordings: the character that plays it (default: the mannequin)")
     _add_render_flags(view, out_required=False)
@@ -128,6 +130,20 @@ def build_parser() -> argparse.ArgumentParser:
     retarget.add_argument("--bone", action="append", metavar="CANONICAL=NODE",
                           help="bone map override for the character, e.g. --bone hips=pelvis (repeatable)")
     retarget.set_defaults(handler=retarget_command.run)
+
+    train = commands.add_parser("train", help="train a learned effect from one exemplar image")
+    train.add_argument("what", choices=["effect"], help="what to train")
+    train.add_argument("--exemplar", required=True,
+                       help="an image (PNG, JPEG...), or procedural:fire|caustics|energy|lava")
+    train.add_argument("--out", required=True, help="the effect file to write (.pt); resumes it when it exists")
+    budget = train.add_mutually_exclusive_group()
+    budget.add_argument("--minutes", type=positive_float, help="stop after this much training in all (default 10)")
+    budget.add_argument("--iters", type=positive_int, help="stop after this many iterations in all (reproducible)")
+    train.add_argument("--size", type=positive_int, default=64, help="training grid, cells per side (default 64)")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    train.add_argument("--threads", type=positive_int, default=1, help="torch threads (default 1)")
+    train.add_argument("--fresh", action="store_true", help="start over instead of resuming --out")
+    train.set_defaults(handler=train_command.run)
 
     info = commands.add_parser("info", help="print one JSON object describing a take, BVH, Live Link CSV, scene or model")
     info.add_argument("file")
