@@ -1,4 +1,4 @@
-"""`main.py info FILE`: one JSON object describing a take, BVH, Live Link CSV, scene or model asset."""
+"""`main.py info FILE`: one JSON object describing a take, BVH, Live Link CSV, scene, model or learned effect."""
 
 from __future__ import annotations
 
@@ -25,7 +25,9 @@ def describe(path: str) -> dict:
         return describe_scene(path)
     if suffix in MODEL_SUFFIXES:
         return describe_model(path)
-    known = ", ".join(CAPTURE_SUFFIXES + (".toml",) + MODEL_SUFFIXES)
+    if suffix == ".pt":
+        return describe_effect(path)
+    known = ", ".join(CAPTURE_SUFFIXES + (".toml", ".pt") + MODEL_SUFFIXES)
     raise InputError(path, f"unknown file type {suffix or '(no extension)'!r} (known: {known})")
 
 
@@ -58,6 +60,24 @@ def describe_scene(path: str) -> dict:
         "emitters": named(ParticleEmitter),
         "particle_budget": world.resource(ParticlePool).budget,
         "shots": [{"name": shot.name, "camera": name_of.get(shot.camera), "start_s": shot.start} for shot in shots],
+    }
+
+
+def describe_effect(path: str) -> dict:
+    from systems.effects.checkpoint import load_effect
+
+    config, _, meta = load_effect(path)
+    history = meta.get("loss_history") or []
+    return {
+        "kind": "effect",
+        "channels": int(config.channels),
+        "hidden": int(config.hidden),
+        "fire_rate": float(config.fire_rate),
+        "exemplar": meta.get("exemplar"),
+        "training_size": meta.get("size"),
+        "seed": meta.get("seed"),
+        "iterations": meta.get("iterations"),
+        "final_loss": round(float(history[-1]), 5) if history else None,
     }
 
 
