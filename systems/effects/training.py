@@ -61,11 +61,11 @@ class TrainSettings:
     pool_size: int = 128
     batch: int = 1
     rollout: tuple[int, int] = (32, 64)
-    seed_every: int = 4
+    seed_every: int = 16
     lr: float = 2e-3
     lr_decay: float = 0.3
     overflow_weight: float = 1.0
-    reseed_overflow: float = 1.0
+    reseed_overflow: float = 0.0
     projections: int = 64
     patch: int = 3
     scales: int = 4
