@@ -31,6 +31,7 @@ from engine.assets.model import AnimationChannel, AnimationClip, ModelAsset
 from engine.capture.arkit import ARKIT_BLENDSHAPES
 from engine.capture.humanoid import detect_bone_map, name_tokens, rest_world_matrices
 from engine.errors import AssetError
+from systems.capture.retarget import _continuous, _qconj, _qmul, _quat_from_matrix  # the capture domain's quaternion helpers
 
 _SIDE_WORDS = {"l": "left", "left": "left", "r": "right", "right": "right"}
 _NOISE = {"blendshape", "blendshapes", "blend", "shape", "shapes", "bs", "fcl", "arkit", "morph", "target", "key",
@@ -125,34 +126,6 @@ def head_rotation_from_matrix(matrix, mirrored: bool = False) -> np.ndarray:
         flip = np.diag([-1.0, 1.0, 1.0])
         rotation = flip @ rotation @ flip
     return _quat_from_matrix(rotation)
-
-
-def _quat_from_matrix(m):
-    trace = m[..., 0, 0] + m[..., 1, 1] + m[..., 2, 2]
-    candidates = np.stack([
-        np.stack([m[..., 2, 1] - m[..., 1, 2], m[..., 0, 2] - m[..., 2, 0], m[..., 1, 0] - m[..., 0, 1],
-                  1 + trace], -1),
-        np.stack([1 + m[..., 0, 0] - m[..., 1, 1] - m[..., 2, 2], m[..., 0, 1] + m[..., 1, 0],
-                  m[..., 0, 2] + m[..., 2, 0], m[..., 2, 1] - m[..., 1, 2]], -1),
-        np.stack([m[..., 0, 1] + m[..., 1, 0], 1 + m[..., 1, 1] - m[..., 0, 0] - m[..., 2, 2],
-                  m[..., 1, 2] + m[..., 2, 1], m[..., 0, 2] - m[..., 2, 0]], -1),
-        np.stack([m[..., 0, 2] + m[..., 2, 0], m[..., 1, 2] + m[..., 2, 1],
-                  1 + m[..., 2, 2] - m[..., 0, 0] - m[..., 1, 1], m[..., 1, 0] - m[..., 0, 1]], -1),
-    ], -2)
-    best = np.argmax(np.sum(candidates * candidates, axis=-1), axis=-1)
-    chosen = np.take_along_axis(candidates, best[..., None, None], axis=-2)[..., 0, :]
-    return chosen / np.linalg.norm(chosen, axis=-1, keepdims=True)
-
-
-def _qmul(a, b):
-    ax, ay, az, aw = np.moveaxis(np.asarray(a, np.float64), -1, 0)
-    bx, by, bz, bw = np.moveaxis(np.asarray(b, np.float64), -1, 0)
-    return np.stack([aw * bx + ax * bw + ay * bz - az * by, aw * by - ax * bz + ay * bw + az * bx,
-                     aw * bz + ax * by - ay * bx + az * bw, aw * bw - ax * bx - ay * by - az * bz], axis=-1)
-
-
-def _qconj(q):
-    return np.asarray(q, np.float64) * np.array([-1.0, -1.0, -1.0, 1.0])
 
 
 def quat_power(q, fraction: float) -> np.ndarray:
@@ -256,9 +229,3 @@ class FaceRetarget:
                     channels.append(AnimationChannel(node, "rotation", "LINEAR", times,
                                                      _continuous(local).astype(np.float32)))
         return AnimationClip(name, channels, extras={"retargeted": True})
-
-
-def _continuous(track):
-    dots = np.sum(track[1:] * track[:-1], axis=-1)
-    signs = np.concatenate([[1.0], np.cumprod(np.where(dots < 0, -1.0, 1.0))])
-    return track * signs[:, None]
