@@ -3,14 +3,14 @@
 
 Training allocates and frees multi-MB tensors thousands of times a second. glibc serves blocks above its mmap
 threshold with fresh mmap/munmap calls (and page faults); the threshold adapts upwards only to 32 MiB, and setting
-just one of the two variables below freezes it at 128 KiB. Measured on this 2-core machine (s/iteration): the
-`--size 64`, batch 4, one thread shows no difference (0.81-0.91 either way); two threads 0.60-0.63 ->
-0.52-0.61; `--size 128` with batch 8 (50 MB activations) 7.5-8.4 -> 5.3-5.6 (1.4-1.5x); MALLOC_TRIM_THRESHOLD_
-alone 1.9 (2.2x slower). So the command re-executes itself once with both `MALLOC_MMAP_THRESHOLD_` and
-`MALLOC_TRIM_THRESHOLD_` raised to 1 GiB (glibc reads them only at start-up) and with `OMP_NUM_THREADS` /
-`MKL_NUM_THREADS` set to `--threads` (oversubscribed threads collapse throughput). It does so only for the
-command-line process itself (`main.py train ...`), never when `run()` is called from other Python code, and at
-most once (`MOVIOLA_TRAIN_REEXEC`).
+just one of the two variables below freezes it at 128 KiB. Measured on this 2-core machine (s/iteration):
+`--size 64` on one thread shows no difference (batch 1, the default: 0.23-0.25 either way; batch 4: 0.81-0.91
+either way); batch 4 on two threads 0.60-0.63 -> 0.52-0.61; `--size 128` with batch 8 (50 MB activations)
+7.5-8.4 -> 5.3-5.6 (1.4-1.5x); MALLOC_TRIM_THRESHOLD_ alone 1.9 (2.2x slower than the default). So the command
+re-executes itself once with both `MALLOC_MMAP_THRESHOLD_` and `MALLOC_TRIM_THRESHOLD_` raised to 1 GiB (glibc
+reads them only at start-up) and with `OMP_NUM_THREADS` / `MKL_NUM_THREADS` set to `--threads` (oversubscribed
+threads collapse throughput). It does so only for the command-line process itself (`main.py train ...`), never
+when `run()` is called from other Python code, and at most once (`MOVIOLA_TRAIN_REEXEC`).
 """
 
 from __future__ import annotations
