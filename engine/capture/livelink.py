@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.capture.arkit import ARKIT_BLENDSHAPES
+from engine.capture.bvh import quat_multiply
 from engine.errors import InputError
 
 # The app's column order, exactly as its header spells it.
@@ -122,18 +123,6 @@ class FaceTrack:
 
 # ---------------------------------------------------------------------------------------------------- rotations
 
-def _quaternion_multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Hamilton product of xyzw quaternions, broadcasting over leading axes."""
-    ax, ay, az, aw = np.moveaxis(a, -1, 0)
-    bx, by, bz, bw = np.moveaxis(b, -1, 0)
-    return np.stack([
-        aw * bx + ax * bw + ay * bz - az * by,
-        aw * by - ax * bz + ay * bw + az * bx,
-        aw * bz + ax * by - ay * bx + az * bw,
-        aw * bw - ax * bx - ay * by - az * bz,
-    ], axis=-1)
-
-
 def _axis_quaternion(angle: np.ndarray, axis: int) -> np.ndarray:
     half = 0.5 * np.asarray(angle, dtype=np.float64)
     q = np.zeros(half.shape + (4,))
@@ -146,8 +135,8 @@ def yaw_pitch_roll_to_quaternion(yaw_pitch_roll: np.ndarray) -> np.ndarray:
     """(..., 3) radians → (..., 4) float64 xyzw quaternions of `R = Ry(yaw) · Rx(pitch) · Rz(roll)`, right-handed
     rotations about the engine axes (positive yaw turns +Z towards +X, positive pitch turns +Z towards -Y)."""
     ypr = np.asarray(yaw_pitch_roll, dtype=np.float64)
-    yaw_pitch = _quaternion_multiply(_axis_quaternion(ypr[..., 0], 1), _axis_quaternion(ypr[..., 1], 0))
-    return _quaternion_multiply(yaw_pitch, _axis_quaternion(ypr[..., 2], 2))
+    yaw_pitch = quat_multiply(_axis_quaternion(ypr[..., 0], 1), _axis_quaternion(ypr[..., 1], 0))
+    return quat_multiply(yaw_pitch, _axis_quaternion(ypr[..., 2], 2))
 
 
 def quaternion_to_yaw_pitch_roll(quaternion: np.ndarray) -> np.ndarray:

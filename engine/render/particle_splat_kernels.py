@@ -197,13 +197,19 @@ def project_particles(columns, curves, camera, motion, core, shape, tile_spans, 
                 tile_spans[i, 2], tile_spans[i, 3] = tile_row + tiles_down, tile_row + tiles_down
                 counts[chunk, (tile_row + tiles_down) * tiles_across + tile_column] += 1
                 continue
-            first_tile_row, last_tile_row = first_row // TILE_ROWS, last_row // TILE_ROWS
-            first_tile_column, last_tile_column = first_column // TILE_COLUMNS, last_column // TILE_COLUMNS
-            tile_spans[i, 0], tile_spans[i, 1] = first_tile_column, last_tile_column
-            tile_spans[i, 2], tile_spans[i, 3] = first_tile_row, last_tile_row
-            for tile_row in range(first_tile_row, last_tile_row + 1):
-                for tile_column in range(first_tile_column, last_tile_column + 1):
-                    counts[chunk, tile_row * tiles_across + tile_column] += 1
+            _count_tiles(i, first_row, last_row, first_column, last_column, tiles_across, tile_spans, counts, chunk)
+
+
+@njit(cache=True, inline="always")
+def _count_tiles(i, first_row, last_row, first_column, last_column, tiles_across, tile_spans, counts, chunk):
+    """Record the tiles a particle's pixel rows and columns fall in and count it once in each."""
+    first_tile_row, last_tile_row = first_row // TILE_ROWS, last_row // TILE_ROWS
+    first_tile_column, last_tile_column = first_column // TILE_COLUMNS, last_column // TILE_COLUMNS
+    tile_spans[i, 0], tile_spans[i, 1] = first_tile_column, last_tile_column
+    tile_spans[i, 2], tile_spans[i, 3] = first_tile_row, last_tile_row
+    for tile_row in range(first_tile_row, last_tile_row + 1):
+        for tile_column in range(first_tile_column, last_tile_column + 1):
+            counts[chunk, tile_row * tiles_across + tile_column] += 1
 
 
 @njit(cache=True, inline="always")
@@ -304,13 +310,7 @@ def _count_spanning(spanning, spanning_counts, core, width, height, min_radius_p
             last_column = min(math.floor(center_x + extent - 0.5), width - 1)
             if first_row > last_row or first_column > last_column:
                 continue
-            first_tile_row, last_tile_row = first_row // TILE_ROWS, last_row // TILE_ROWS
-            first_tile_column, last_tile_column = first_column // TILE_COLUMNS, last_column // TILE_COLUMNS
-            tile_spans[i, 0], tile_spans[i, 1] = first_tile_column, last_tile_column
-            tile_spans[i, 2], tile_spans[i, 3] = first_tile_row, last_tile_row
-            for tile_row in range(first_tile_row, last_tile_row + 1):
-                for tile_column in range(first_tile_column, last_tile_column + 1):
-                    counts[chunk, tile_row * tiles_across + tile_column] += 1
+            _count_tiles(i, first_row, last_row, first_column, last_column, tiles_across, tile_spans, counts, chunk)
 
 
 @njit(parallel=True, fastmath=True, cache=True)

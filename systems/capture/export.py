@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.assets.model import ModelAsset
-from engine.capture.bvh import BvhMotion, quat_multiply, write_bvh
+from engine.capture.bvh import BvhMotion, quat_multiply, quat_rotate, write_bvh
 from engine.errors import InputError
 from systems.capture.bind import CLIP_FPS, BindParts, body_motion, performance_clip
 from systems.capture.performance import Performance
@@ -48,7 +48,7 @@ def performance_bvh(performance: Performance, asset: ModelAsset, bone_map=None, 
             continue
         parent_node = joints[parent]
         local[:, i] = quat_multiply(conj(pose.world_rotations[:, parent_node]), pose.world_rotations[:, node])
-        offsets[i] = _rotate(conj(rest_rotation[parent_node]), rest_position[node] - rest_position[parent_node])
+        offsets[i] = quat_rotate(conj(rest_rotation[parent_node]), rest_position[node] - rest_position[parent_node])
         translations[:, i] = offsets[i]
     # Leaves get an End Site a short way along their bone, as BVH readers expect.
     leaves = [i for i in range(len(joints)) if i not in set(parents.tolist())]
@@ -73,11 +73,6 @@ def performance_bvh(performance: Performance, asset: ModelAsset, bone_map=None, 
         metres_per_unit=1.0,
         units="m",
     )
-
-
-def _rotate(q, v):
-    xyz, w = q[:3], q[3]
-    return v + 2.0 * np.cross(xyz, np.cross(xyz, v) + w * v)
 
 
 def export_performance(performance: Performance, asset: ModelAsset, out: str | Path, bone_map=None) -> int:

@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.assets.model import AnimationChannel, AnimationClip, ModelAsset
-from engine.capture.bvh import BvhMotion
+from engine.capture.bvh import BvhMotion, quat_multiply
 from engine.capture.humanoid import (
     FINGER_NAMES,
     SIDES,
@@ -87,11 +87,7 @@ _TORSO_CHAIN = ("hips", "spine", "chest", "upperChest", "neck", "head")
 # Vectorised rotation helpers
 
 
-def _qmul(a, b):
-    ax, ay, az, aw = np.moveaxis(np.asarray(a, np.float64), -1, 0)
-    bx, by, bz, bw = np.moveaxis(np.asarray(b, np.float64), -1, 0)
-    return np.stack([aw * bx + ax * bw + ay * bz - az * by, aw * by - ax * bz + ay * bw + az * bx,
-                     aw * bz + ax * by - ay * bx + az * bw, aw * bw - ax * bx - ay * by - az * bz], axis=-1)
+_qmul = quat_multiply  # Hamilton product, broadcasting (engine.capture.bvh)
 
 
 def _qconj(q):
